@@ -1,0 +1,289 @@
+// Schema source of DistributedCloud (namespaced): one OpenStack cloud spread over the EdgeSites it selects.
+import { API_VERSION, conditions, labelSelector, objectMeta, siteName } from './common.js';
+import {
+  array,
+  boolean,
+  enumOf,
+  integer,
+  map,
+  object,
+  rule,
+  string,
+  type ResourceDefinition,
+  type SchemaNode,
+} from './dsl.js';
+
+export const SERVICE_NAMES = ['keystone', 'glance', 'placement', 'nova'] as const;
+
+const serviceName = enumOf([...SERVICE_NAMES], { tsName: 'ServiceName' });
+export const topology = enumOf(['centralized', 'cells', 'distributed'], {
+  tsName: 'Topology',
+  description:
+    'centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database.',
+});
+
+const image = (description: string): SchemaNode => string({ description, minLength: 1, maxLength: 512 });
+const replicas = (description: string, dflt?: number): SchemaNode =>
+  integer({ description, minimum: 0, maximum: 100, ...(dflt === undefined ? {} : { default: dflt }) });
+
+const configOverrides = map(
+  map(string({ maxLength: 4096 }), { description: 'key -> value within one INI section.', maxProperties: 256 }),
+  {
+    tsName: 'ConfigOverrides',
+    description: 'INI overrides: section -> key -> value, merged over the rendered configuration file.',
+    maxProperties: 64,
+  },
+);
+
+const serviceSpec = object(
+  {
+    enabled: boolean({ description: 'Deploy this service.', default: true }),
+    replicas: replicas('API replicas per site that runs the service.', 1),
+    image: image('Container image overriding the release default.'),
+    config: configOverrides,
+  },
+  { tsName: 'ServiceSpec', description: 'One OpenStack service.' },
+);
+
+/** An object with one optional property per OpenStack service, each following `value`. */
+const perService = (value: SchemaNode, description: string): SchemaNode =>
+  object(Object.fromEntries(SERVICE_NAMES.map((s) => [s, value])), { description });
+
+const siteOverride = object(
+  {
+    site: siteName('EdgeSite this override applies to.'),
+    replicas: perService(replicas('Replicas of this service at this site.'), 'Replicas per service at this site.'),
+    images: perService(image('Image of this service at this site.'), 'Images per service at this site.'),
+    config: perService(configOverrides, 'INI overrides per service at this site.'),
+    nodeSelector: map(string({ maxLength: 63 }), {
+      description: 'Node labels the site’s OpenStack pods must match.',
+      maxProperties: 32,
+    }),
+  },
+  { tsName: 'SiteOverride', required: ['site'], description: 'Per-site overrides, merged over services.' },
+);
+
+interface SpecShape {
+  topology: string;
+  coreSite?: string;
+  siteSelector?: unknown;
+  sites?: string[];
+  database: { type: string };
+  siteOverrides?: { site: string }[];
+}
+
+const distributedCloudSpec: SchemaNode = object(
+  {
+    release: string({
+      description: 'OpenStack release series, e.g. "2024.1".',
+      pattern: '^20[0-9]{2}\\.[12]$',
+      maxLength: 7,
+    }),
+    topology,
+    coreSite: siteName('EdgeSite hosting the shared control plane (required for centralized and cells).'),
+    siteSelector: labelSelector,
+    sites: array(siteName('EdgeSite name.'), {
+      description: 'EdgeSites by name (added to those siteSelector picks).',
+      listType: 'set',
+      minItems: 1,
+      maxItems: 500,
+    }),
+    services: object(Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...serviceSpec, default: {} }])), {
+      description: 'OpenStack services; each defaults to enabled with 1 replica.',
+      default: {},
+    }),
+    messageBus: object(
+      {
+        type: enumOf(['rabbitmq', 'qpid-dispatch'], { description: 'rabbitmq, or a Qpid Dispatch Router mesh.' }),
+        replicas: replicas('Broker replicas per site hosting the bus.', 1),
+      },
+      { required: ['type'], description: 'Message bus for RPC.' },
+    ),
+    database: object(
+      {
+        type: enumOf(['mariadb', 'galera', 'cockroachdb'], { description: 'SQL backend.' }),
+        replicas: replicas('Database replicas per site hosting it.', 1),
+        storageSize: string({
+          description: 'PersistentVolume size, e.g. 10Gi.',
+          default: '10Gi',
+          pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$',
+          maxLength: 32,
+        }),
+      },
+      { required: ['type'], description: 'SQL database.' },
+    ),
+    kvStore: object(
+      { type: enumOf(['redis', 'etcd'], { description: 'Key/value backend.' }) },
+      { required: ['type'], description: 'Optional key/value store (coordination, caching).' },
+    ),
+    memcached: object(
+      {
+        enabled: boolean({ description: 'Deploy memcached (Keystone token and API caches).', default: true }),
+        replicas: replicas('memcached replicas per site.', 1),
+      },
+      { description: 'memcached.', default: {} },
+    ),
+    siteOverrides: array(siteOverride, {
+      description: 'Per-site overrides, at most one per site.',
+      listType: 'map',
+      listMapKeys: ['site'],
+      maxItems: 100,
+    }),
+    rollout: object(
+      {
+        maxParallelUnits: integer({ description: 'Units applied at once; 0 = unbounded.', minimum: 0, default: 0 }),
+        maxParallelSites: integer({
+          description: 'Sites with units in flight at once; 0 = unbounded.',
+          minimum: 0,
+          default: 0,
+        }),
+        stopOnFailure: boolean({ description: 'Start no new unit after one fails.', default: true }),
+        unitTimeoutSeconds: integer({
+          description: 'Seconds a unit may take to become Ready before it is Failed.',
+          minimum: 1,
+          maximum: 86400,
+          default: 600,
+        }),
+      },
+      { description: 'How fast the plan is applied.', default: {} },
+    ),
+    paused: boolean({ description: 'Stop reconciling (no unit is started or deleted).', default: false }),
+  },
+  {
+    tsName: 'DistributedCloudSpec',
+    required: ['release', 'topology', 'messageBus', 'database'],
+    tsRequired: ['services'],
+    description: 'Desired state of a DistributedCloud.',
+    rules: [
+      rule<SpecShape>({
+        rule: "self.topology == 'distributed' || has(self.coreSite)",
+        message: 'coreSite is required when topology is centralized or cells',
+        fieldPath: '.coreSite',
+        reason: 'FieldValueRequired',
+        check: (self) => self.topology === 'distributed' || self.coreSite !== undefined,
+      }),
+      rule<SpecShape>({
+        rule: 'has(self.siteSelector) || has(self.sites)',
+        message: 'at least one of siteSelector or sites must be set',
+        reason: 'FieldValueRequired',
+        check: (self) => self.siteSelector !== undefined || self.sites !== undefined,
+      }),
+      rule<SpecShape>({
+        rule: 'has(self.siteSelector) || !has(self.sites) || !has(self.coreSite) || self.coreSite in self.sites',
+        message: 'coreSite must be one of sites when sites alone selects the EdgeSites',
+        fieldPath: '.coreSite',
+        check: (self) =>
+          self.siteSelector !== undefined ||
+          self.sites === undefined ||
+          self.coreSite === undefined ||
+          self.sites.includes(self.coreSite),
+      }),
+      rule<SpecShape>({
+        rule: "self.topology != 'distributed' || self.database.type != 'mariadb'",
+        message:
+          'distributed topology needs a multi-site database: cockroachdb (or galera when every site is within 10 ms RTT)',
+        fieldPath: '.database.type',
+        check: (self) => self.topology !== 'distributed' || self.database.type !== 'mariadb',
+      }),
+      rule<SpecShape>({
+        rule: 'has(self.siteSelector) || !has(self.sites) || !has(self.siteOverrides) || self.siteOverrides.all(o, o.site in self.sites)',
+        message: 'every siteOverrides[].site must be one of sites when sites alone selects the EdgeSites',
+        fieldPath: '.siteOverrides',
+        check: (self) =>
+          self.siteSelector !== undefined ||
+          self.sites === undefined ||
+          self.siteOverrides === undefined ||
+          self.siteOverrides.every((o) => self.sites!.includes(o.site)),
+      }),
+    ],
+  },
+);
+
+const unitStatus = object(
+  {
+    name: string({ description: 'Unit id, e.g. keystone-db-sync@core.' }),
+    site: string({ description: 'EdgeSite name, or global.' }),
+    component: string({ description: 'Catalog component.' }),
+    step: string({ description: 'Catalog step.' }),
+    phase: enumOf(['Pending', 'Applying', 'Ready', 'Failed', 'Deleting'], { tsName: 'UnitPhase' }),
+    message: string({ description: 'Last error or progress note.' }),
+    lastTransitionTime: string({ description: 'When phase last changed.', format: 'date-time' }),
+    inputHash: string({ description: 'Hash of the rendered inputs last applied.' }),
+  },
+  { tsName: 'UnitStatus', required: ['name', 'site', 'component', 'step', 'phase'] },
+);
+
+const siteSummary = object(
+  {
+    name: string({ description: 'EdgeSite name.' }),
+    reachable: boolean(),
+    unitsReady: integer({ minimum: 0 }),
+    unitsTotal: integer({ minimum: 0 }),
+    message: string(),
+  },
+  { tsName: 'SiteSummary', required: ['name', 'reachable', 'unitsReady', 'unitsTotal'] },
+);
+
+const distributedCloudStatus = object(
+  {
+    conditions,
+    observedGeneration: integer({ description: 'metadata.generation last reconciled.', minimum: 0 }),
+    sites: array(siteSummary, { description: 'Per-site summary.', listType: 'map', listMapKeys: ['name'] }),
+    units: array(unitStatus, { description: 'Per-unit state.', listType: 'map', listMapKeys: ['name'] }),
+    plan: object(
+      {
+        units: integer({ minimum: 0 }),
+        depth: integer({ minimum: 0 }),
+        criticalPathSeconds: number0(),
+        sites: integer({ minimum: 0 }),
+      },
+      { required: ['units', 'depth', 'criticalPathSeconds', 'sites'], description: 'Summary of the current plan.' },
+    ),
+    readySites: string({ description: 'Ready sites / selected sites, e.g. "3/4".' }),
+    progress: string({ description: 'Ready units / planned units, e.g. "42/57".' }),
+  },
+  {
+    tsName: 'DistributedCloudStatus',
+    description: 'Observed state (conditions Ready, Progressing, Degraded).',
+  },
+);
+
+function number0(): SchemaNode {
+  return { type: 'number', minimum: 0 };
+}
+
+export const distributedCloud: ResourceDefinition = {
+  kind: 'DistributedCloud',
+  listKind: 'DistributedCloudList',
+  plural: 'distributedclouds',
+  singular: 'distributedcloud',
+  shortNames: ['dc'],
+  categories: ['discovery'],
+  scope: 'Namespaced',
+  printerColumns: [
+    { name: 'Topology', type: 'string', jsonPath: '.spec.topology' },
+    { name: 'Sites', type: 'string', jsonPath: '.status.readySites', description: 'Ready / selected sites' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Progress', type: 'string', jsonPath: '.status.progress', description: 'Ready / planned units' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Release', type: 'string', jsonPath: '.spec.release', priority: 1 },
+    { name: 'Database', type: 'string', jsonPath: '.spec.database.type', priority: 1 },
+    { name: 'Bus', type: 'string', jsonPath: '.spec.messageBus.type', priority: 1 },
+    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 },
+  ],
+  extraTypes: [serviceName],
+  schema: object(
+    {
+      apiVersion: string({ tsType: 'typeof API_VERSION', validatorEnum: [API_VERSION] }),
+      kind: string({ tsType: "'DistributedCloud'", validatorEnum: ['DistributedCloud'] }),
+      metadata: objectMeta,
+      spec: distributedCloudSpec,
+      status: distributedCloudStatus,
+    },
+    {
+      tsName: 'DistributedCloud',
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+      description: 'DistributedCloud is one OpenStack cloud spread over the EdgeSites it selects.',
+    },
+  ),
+};

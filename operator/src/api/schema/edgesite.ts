@@ -1,0 +1,131 @@
+// Schema source of EdgeSite (cluster-scoped): one member Kubernetes cluster of the fleet and how to reach it.
+import { API_VERSION, conditions, DNS_LABEL, DNS_SUBDOMAIN, objectMeta } from './common.js';
+import {
+  boolean,
+  enumOf,
+  integer,
+  number,
+  object,
+  rule,
+  string,
+  type ResourceDefinition,
+  type SchemaNode,
+} from './dsl.js';
+
+export const siteRole = enumOf(['core', 'edge', 'far-edge'], {
+  tsName: 'SiteRole',
+  description:
+    'core hosts the shared control plane; edge and far-edge sites run compute (and, when distributed, a full control plane).',
+});
+
+const edgeSiteSpec: SchemaNode = object(
+  {
+    kubeconfigSecretRef: object(
+      {
+        namespace: string({
+          description: 'Namespace of the Secret (on the management cluster).',
+          minLength: 1,
+          maxLength: 63,
+          pattern: DNS_LABEL,
+        }),
+        name: string({ description: 'Name of the Secret.', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN }),
+        key: string({
+          description: 'Key in the Secret holding the kubeconfig.',
+          default: 'kubeconfig',
+          minLength: 1,
+          maxLength: 253,
+          pattern: '^[-._a-zA-Z0-9]+$',
+        }),
+      },
+      { required: ['namespace', 'name'], description: 'Secret holding a kubeconfig for the member cluster.' },
+    ),
+    region: string({
+      description: 'Region of the site; also its Keystone region where the topology has one region per site.',
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$',
+    }),
+    zone: string({ description: 'Availability zone within the region.', maxLength: 63 }),
+    role: siteRole,
+    network: object(
+      {
+        rttMillis: number({
+          description: 'Round-trip time to the core site, in milliseconds.',
+          minimum: 0,
+          maximum: 10000,
+        }),
+        bandwidthMbps: number({ description: 'Bandwidth to the core site, in Mbit/s.', minimum: 1, maximum: 1000000 }),
+        lossPercent: number({ description: 'Packet loss to the core site, in percent.', minimum: 0, maximum: 100 }),
+      },
+      { required: ['rttMillis', 'bandwidthMbps'], description: 'WAN link from this site to the core site.' },
+    ),
+    capacity: object(
+      {
+        cpuCores: integer({ description: 'Allocatable CPU cores.', minimum: 0 }),
+        memoryGiB: number({ description: 'Allocatable memory in GiB.', minimum: 0 }),
+        computeNodes: integer({ description: 'Nodes labelled for nova-compute.', minimum: 0 }),
+      },
+      { description: 'Capacity hints for planning (the operator also probes the cluster).' },
+    ),
+    paused: boolean({ description: 'Stop probing and reconciling this site.', default: false }),
+  },
+  {
+    tsName: 'EdgeSiteSpec',
+    required: ['kubeconfigSecretRef', 'region', 'role', 'network'],
+    description: 'Desired state of an EdgeSite.',
+    rules: [
+      rule<{ role: string; network: { rttMillis: number } }>({
+        rule: "self.role != 'core' || self.network.rttMillis == 0",
+        message: 'rttMillis is measured to the core site, so a core site must have rttMillis 0',
+        fieldPath: '.network.rttMillis',
+        check: (self) => self.role !== 'core' || self.network.rttMillis === 0,
+      }),
+    ],
+  },
+);
+
+const edgeSiteStatus: SchemaNode = object(
+  {
+    conditions,
+    kubernetesVersion: string({ description: 'gitVersion reported by the member cluster, e.g. v1.37.2.' }),
+    nodeCount: integer({ description: 'Nodes in the member cluster.', minimum: 0 }),
+    lastProbeTime: string({ description: 'When the cluster was last probed.', format: 'date-time' }),
+    observedGeneration: integer({ description: 'metadata.generation last reconciled.', minimum: 0 }),
+  },
+  { tsName: 'EdgeSiteStatus', description: 'Observed state of an EdgeSite (conditions Ready, Reachable).' },
+);
+
+export const edgeSite: ResourceDefinition = {
+  kind: 'EdgeSite',
+  listKind: 'EdgeSiteList',
+  plural: 'edgesites',
+  singular: 'edgesite',
+  shortNames: ['es'],
+  categories: ['discovery'],
+  scope: 'Cluster',
+  printerColumns: [
+    { name: 'Region', type: 'string', jsonPath: '.spec.region' },
+    { name: 'Role', type: 'string', jsonPath: '.spec.role' },
+    { name: 'RTT', type: 'number', jsonPath: '.spec.network.rttMillis', description: 'RTT to the core site (ms)' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'K8s Version', type: 'string', jsonPath: '.status.kubernetesVersion' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Zone', type: 'string', jsonPath: '.spec.zone', priority: 1 },
+    { name: 'Nodes', type: 'integer', jsonPath: '.status.nodeCount', priority: 1 },
+    { name: 'Bandwidth', type: 'number', jsonPath: '.spec.network.bandwidthMbps', priority: 1 },
+  ],
+  schema: object(
+    {
+      apiVersion: string({ tsType: 'typeof API_VERSION', validatorEnum: [API_VERSION] }),
+      kind: string({ tsType: "'EdgeSite'", validatorEnum: ['EdgeSite'] }),
+      metadata: objectMeta,
+      spec: edgeSiteSpec,
+      status: edgeSiteStatus,
+    },
+    {
+      tsName: 'EdgeSite',
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+      description: 'EdgeSite is one member Kubernetes cluster of the fleet.',
+    },
+  ),
+};
