@@ -1,5 +1,6 @@
 // Shapes shared by the planner (unit DAG) and its consumers (renderers, controllers, CLI).
 // CONTRACT: the planner helper owns this file; renderers and the operator depend on these names.
+import type { Topology } from '../api/types.js';
 
 /** Pseudo-site name for units that span the fleet (e.g. one CockroachDB cluster init). */
 export const GLOBAL_SITE = 'global';
@@ -32,6 +33,23 @@ export interface Plan {
   criticalPathSeconds: number;
   sites: string[]; // selected EdgeSite names, sorted
   coreSite?: string;
+  /** Topology the plan was built for (absent for plans built directly from units). */
+  topology?: Topology;
+  /**
+   * Selected EdgeSites with spec.paused: their units stay in the plan (nothing is torn down) but the scheduler
+   * starts no unit whose site or targetSite is paused, so their dependents wait.
+   */
+  pausedSites?: string[];
+}
+
+/** Rollout limits (DistributedCloud spec.rollout): 0 or absent = unbounded. */
+export interface RolloutLimits {
+  /** Most units applying at once. */
+  maxParallelUnits?: number;
+  /** Most distinct target sites with an applying unit at once. */
+  maxParallelSites?: number;
+  /** No new unit starts once any unit has failed (default true). */
+  stopOnFailure?: boolean;
 }
 
 export type UnitState = 'pending' | 'applying' | 'ready' | 'failed';
