@@ -59,9 +59,9 @@ export class GaleraLatencyError extends PlanError {
     const list = sites.map((s) => `${s.site} (rttMillis ${s.rttMillis})`).join(', ');
     super(
       'GaleraLatency',
-      `database.type galera cannot span sites whose round-trip time to the core exceeds ${maxRttMillis} ms: ${list}. ` +
+      `spec.database.type galera cannot span sites whose round-trip time to the core exceeds ${maxRttMillis} ms: ${list}. ` +
         'Galera certifies every write synchronously on all nodes and collapses over WAN links; use ' +
-        'database.type cockroachdb (geo-distributed SQL) or topology cells (one local database per site).',
+        'spec.database.type cockroachdb (geo-distributed SQL) or spec.topology cells (one local database per site).',
     );
     this.name = 'GaleraLatencyError';
     this.sites = sites;
