@@ -5,7 +5,8 @@ import { GROUP, VERSION, type ResourceDefinition, type SchemaNode } from '../../
 type Json = Record<string, unknown>;
 
 export function openApiSchema(node: SchemaNode): Json {
-  if (node.opaque) return { type: 'object', ...(node.description ? { description: node.description } : {}) };
+  // The API server validates metadata itself and forbids a schema for it beyond name/generateName.
+  if (node.opaque) return { type: 'object' };
   const out: Json = {};
   if (node.description !== undefined) out.description = node.description;
   out.type = node.type;

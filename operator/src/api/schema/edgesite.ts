@@ -75,7 +75,7 @@ const edgeSiteSpec: SchemaNode = object(
     description: 'Desired state of an EdgeSite.',
     rules: [
       rule<{ role: string; network: { rttMillis: number } }>({
-        rule: "self.role != 'core' || self.network.rttMillis == 0",
+        rule: "self.role != 'core' || self.network.rttMillis == 0.0",
         message: 'rttMillis is measured to the core site, so a core site must have rttMillis 0',
         fieldPath: '.network.rttMillis',
         check: (self) => self.role !== 'core' || self.network.rttMillis === 0,
