@@ -87,10 +87,10 @@ export async function kubeGetJson<R>(
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-  const options: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+  const options: RequestOptions = { headers: {} };
   await kc.applyToHTTPSOptions(options);
   options.method = 'GET';
-  options.headers = { ...options.headers, Accept: 'application/json' };
+  options.headers = { ...(options.headers as Record<string, string>), Accept: 'application/json' };
   options.timeout = timeoutMs;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<R>((resolve, reject) => {
@@ -292,19 +292,19 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   private startSession(): void {
     if (!this.running) return;
-    const session = new ListWatch<T>(
+    const session: ListWatch<T> = new ListWatch<T>(
       this.path,
       new Watch(this.kubeConfig),
-      () => this.listAll(session),
+      (): Promise<KubernetesListObject<T>> => this.listAll(session),
       false,
       this.options.labelSelector,
       this.options.fieldSelector,
     );
     this.session = session;
-    session.on('add', (obj) => this.current(session) && this.upsert(obj));
-    session.on('update', (obj) => this.current(session) && this.upsert(obj));
-    session.on('delete', (obj) => this.current(session) && this.remove(obj));
-    session.on('error', (err) => this.sessionFailed(session, err));
+    session.on('add', (obj: T) => this.current(session) && this.upsert(obj));
+    session.on('update', (obj: T) => this.current(session) && this.upsert(obj));
+    session.on('delete', (obj: T) => this.current(session) && this.remove(obj));
+    session.on('error', (err: unknown) => this.sessionFailed(session, err));
     session.start().catch((err: unknown) => this.sessionFailed(session, err));
   }
 
