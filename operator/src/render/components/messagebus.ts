@@ -1,0 +1,264 @@
+// Message bus: a RabbitMQ StatefulSet per bus-hosting site, or a Qpid Dispatch Router per site whose inter-router
+// connectors form a full mesh across the sites (each site routes locally; AMQP 1.0 via oslo.messaging's amqp driver).
+import type { Unit } from '../../planner/types.js';
+import { PORTS, SERVICE_NAMES, applySite, serviceHost, siteServing, sitesHosting } from '../endpoints.js';
+import { BACKEND_IMAGES } from '../images.js';
+import {
+  RESTRICTED_CONTAINER,
+  configMounts,
+  configSecret,
+  configVolume,
+  execProbe,
+  resources,
+  restrictedPodSecurity,
+  serviceOf,
+  tcpProbe,
+  workload,
+  type ConfigFile,
+} from '../k8s.js';
+import { selectorLabels } from '../labels.js';
+import { SECRET, secretValue } from '../secrets.js';
+import type { K8sObject, RenderContext, UnitRenderer } from '../types.js';
+
+export const BUS_USER = 'openstack';
+const RABBITMQ_UID = 999;
+const QDROUTERD_UID = 1000;
+
+/** The site whose bus a unit at `fromSite` uses (its own when it hosts one, else the core's). */
+export function busSite(ctx: RenderContext, fromSite: string): string {
+  return siteServing(ctx, fromSite, 'message-bus', 'server');
+}
+
+/** oslo.messaging transport_url of the bus at `hostSite`, as reached from `fromSite`. */
+export function transportUrl(ctx: RenderContext, fromSite: string, hostSite: string): string {
+  const host = serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.messageBus);
+  if (ctx.dc.spec.messageBus.type === 'qpid-dispatch') return `amqp://${host}:${PORTS.amqp}/`;
+  return `rabbit://${BUS_USER}:${secretValue(ctx, SECRET.messageBus)}@${host}:${PORTS.amqp}/`;
+}
+
+/** oslo.messaging driver sections matching the bus type. */
+export function messagingSections(ctx: RenderContext): Record<string, Record<string, string>> {
+  if (ctx.dc.spec.messageBus.type === 'qpid-dispatch') {
+    return {
+      oslo_messaging_amqp: {
+        addressing_mode: 'routable',
+        rpc_address_prefix: 'openstack.org/om/rpc',
+        notify_address_prefix: 'openstack.org/om/notify',
+        default_send_timeout: '30',
+      },
+    };
+  }
+  return {
+    oslo_messaging_rabbit: {
+      rabbit_ha_queues: 'false',
+      rabbit_quorum_queue: 'true',
+      heartbeat_timeout_threshold: '60',
+    },
+  };
+}
+
+function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
+  const site = applySite(unit);
+  const replicas = ctx.dc.spec.messageBus.replicas ?? 1;
+  const files: ConfigFile[] = [
+    {
+      key: 'rabbitmq.conf',
+      path: '/etc/rabbitmq/rabbitmq.conf',
+      content: [
+        'cluster_formation.peer_discovery_backend = classic_config',
+        ...Array.from(
+          { length: replicas },
+          (_, i) =>
+            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.messageBus}-${i}.${SERVICE_NAMES.messageBus}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+        ),
+        `listeners.tcp.default = ${PORTS.amqp}`,
+        `management.tcp.port = ${PORTS.rabbitManagement}`,
+        'loopback_users.guest = false',
+        `default_user = ${BUS_USER}`,
+        `default_pass = ${secretValue(ctx, SECRET.messageBus)}`,
+        'default_permissions.configure = .*',
+        'default_permissions.read = .*',
+        'default_permissions.write = .*',
+        'cluster_partition_handling = pause_minority',
+        'queue_leader_locator = balanced',
+        'vm_memory_high_watermark.relative = 0.6',
+        '',
+      ].join('\n'),
+    },
+    {
+      key: 'enabled_plugins',
+      path: '/etc/rabbitmq/enabled_plugins',
+      content: '[rabbitmq_management,rabbitmq_prometheus].\n',
+    },
+    // Not mounted (a subPath file cannot get the 0400 mode Erlang demands): passed with -setcookie through env.
+    { key: 'erlang-cookie', content: secretValue(ctx, SECRET.messageBus, 'erlang-cookie') },
+  ];
+  const config = configSecret('message-bus-etc', files);
+  const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
+  const container = {
+    name: 'rabbitmq',
+    image: BACKEND_IMAGES.rabbitmq,
+    imagePullPolicy: 'IfNotPresent',
+    env: [
+      { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
+      { name: 'ERLANG_COOKIE', valueFrom: { secretKeyRef: { name: 'message-bus-etc', key: 'erlang-cookie' } } },
+      { name: 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS', value: '-setcookie $(ERLANG_COOKIE)' },
+      { name: 'RABBITMQ_CTL_ERL_ARGS', value: '-setcookie $(ERLANG_COOKIE)' },
+      { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      {
+        name: 'RABBITMQ_NODENAME',
+        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.messageBus}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+      },
+    ],
+    ports: [
+      { name: 'amqp', containerPort: PORTS.amqp, protocol: 'TCP' },
+      { name: 'dist', containerPort: PORTS.rabbitDist, protocol: 'TCP' },
+      { name: 'management', containerPort: PORTS.rabbitManagement, protocol: 'TCP' },
+    ],
+    readinessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'check_port_connectivity'], 10, 15),
+    livenessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'status'], 60, 30),
+    resources: resources('250m', '512Mi', '2Gi'),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [...configMounts(files), { name: 'data', mountPath: '/var/lib/rabbitmq/mnesia' }],
+  };
+  const sts = workload(ctx, unit, {
+    kind: 'StatefulSet',
+    name: SERVICE_NAMES.messageBus,
+    serviceName: `${SERVICE_NAMES.messageBus}-headless`,
+    replicas,
+    podManagementPolicy: 'Parallel',
+    role: 'control-plane',
+    config: [config],
+    containers: [container],
+    volumes: [configVolume('message-bus-etc')],
+    securityContext: restrictedPodSecurity(RABBITMQ_UID),
+    spread: true,
+    volumeClaimTemplates: [dataClaim('5Gi')],
+  });
+  return [
+    config,
+    serviceOf(
+      `${SERVICE_NAMES.messageBus}-headless`,
+      labels,
+      [
+        { name: 'amqp', port: PORTS.amqp },
+        { name: 'dist', port: PORTS.rabbitDist },
+      ],
+      {
+        headless: true,
+        publishNotReady: true,
+      },
+    ),
+    serviceOf(SERVICE_NAMES.messageBus, labels, [
+      { name: 'amqp', port: PORTS.amqp },
+      { name: 'management', port: PORTS.rabbitManagement },
+    ]),
+    sts,
+  ];
+}
+
+export function dataClaim(size: string): Record<string, unknown> {
+  return {
+    metadata: { name: 'data' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+  };
+}
+
+/** qdrouterd.conf for a site: interior router, client listener, inter-router listener, connectors to peers. */
+export function qdrouterdConf(ctx: RenderContext, site: string): string {
+  const peers = sitesHosting(ctx, 'message-bus', 'server').filter((s) => s !== site);
+  const block = (name: string, fields: Record<string, string>) =>
+    `${name} {\n${Object.entries(fields)
+      .map(([k, v]) => `    ${k}: ${v}`)
+      .join('\n')}\n}\n`;
+  const parts = [
+    block('router', { mode: 'interior', id: `${ctx.dc.metadata.name ?? 'discovery'}.${site}`, workerThreads: '4' }),
+    block('listener', {
+      host: '0.0.0.0',
+      port: String(PORTS.amqp),
+      role: 'normal',
+      authenticatePeer: 'no',
+      saslMechanisms: 'ANONYMOUS',
+    }),
+    block('listener', {
+      host: '0.0.0.0',
+      port: String(PORTS.interRouter),
+      role: 'inter-router',
+      authenticatePeer: 'no',
+      saslMechanisms: 'ANONYMOUS',
+    }),
+  ];
+  // Full mesh: each pair connects once, from the site whose name sorts first to the other (no duplicate links).
+  for (const peer of peers) {
+    if (site < peer) {
+      parts.push(
+        block('connector', {
+          name: `to-${peer}`,
+          host: serviceHost(ctx, site, peer, SERVICE_NAMES.messageBus),
+          port: String(PORTS.interRouter),
+          role: 'inter-router',
+          saslMechanisms: 'ANONYMOUS',
+        }),
+      );
+    }
+  }
+  // oslo.messaging AMQP 1.0 addressing: RPC/notification patterns; anycast to the closest consumer keeps
+  // traffic within a site when a local server exists.
+  parts.push(
+    block('address', { prefix: 'openstack.org/om/rpc/multicast', distribution: 'multicast' }),
+    block('address', { prefix: 'openstack.org/om/rpc/unicast', distribution: 'closest' }),
+    block('address', { prefix: 'openstack.org/om/rpc/anycast', distribution: 'closest' }),
+    block('address', { prefix: 'openstack.org/om/notify/multicast', distribution: 'multicast' }),
+    block('address', { prefix: 'openstack.org/om/notify/unicast', distribution: 'closest' }),
+    block('address', { prefix: 'openstack.org/om/notify/anycast', distribution: 'balanced', waypoint: 'yes' }),
+  );
+  return parts.join('\n');
+}
+
+function qdrouterd(unit: Unit, ctx: RenderContext): K8sObject[] {
+  const site = applySite(unit);
+  const files: ConfigFile[] = [
+    { key: 'qdrouterd.conf', path: '/etc/qpid-dispatch/qdrouterd.conf', content: qdrouterdConf(ctx, site) },
+  ];
+  const config = configSecret('message-bus-etc', files);
+  const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
+  const container = {
+    name: 'qdrouterd',
+    image: BACKEND_IMAGES.qdrouterd,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['qdrouterd', '-c', '/etc/qpid-dispatch/qdrouterd.conf'],
+    ports: [
+      { name: 'amqp', containerPort: PORTS.amqp, protocol: 'TCP' },
+      { name: 'inter-router', containerPort: PORTS.interRouter, protocol: 'TCP' },
+    ],
+    readinessProbe: tcpProbe(PORTS.amqp, 5),
+    livenessProbe: tcpProbe(PORTS.amqp, 30, 20),
+    resources: resources('100m', '128Mi', '512Mi'),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: configMounts(files),
+  };
+  // One interior router per site (the router id is per site); a router has no state to keep.
+  const deployment = workload(ctx, unit, {
+    kind: 'Deployment',
+    name: SERVICE_NAMES.messageBus,
+    replicas: 1,
+    role: 'control-plane',
+    config: [config],
+    containers: [container],
+    volumes: [configVolume('message-bus-etc')],
+    securityContext: restrictedPodSecurity(QDROUTERD_UID),
+  });
+  return [
+    config,
+    serviceOf(SERVICE_NAMES.messageBus, labels, [
+      { name: 'amqp', port: PORTS.amqp },
+      { name: 'inter-router', port: PORTS.interRouter },
+    ]),
+    deployment,
+  ];
+}
+
+export const messageBusRenderers: Record<string, UnitRenderer> = {
+  'message-bus/server': (unit, ctx) =>
+    ctx.dc.spec.messageBus.type === 'qpid-dispatch' ? qdrouterd(unit, ctx) : rabbitmq(unit, ctx),
+};

@@ -1,0 +1,400 @@
+// Nova: API/cell0/cell databases, nova-manage Jobs (api_db sync, map_cell0, create_cell, db sync, discover_hosts),
+// Keystone registration, nova-api, conductor, scheduler and the nova-compute DaemonSet on compute nodes.
+// nova.conf is rendered per unit: [api_database] only where the unit touches the API database (nova-api, scheduler,
+// the super-conductor next to nova-api, and the cell-mapping Jobs); compute gets neither database.
+import type { Unit } from '../../planner/types.js';
+import {
+  PORTS,
+  SERVICE_NAMES,
+  applySite,
+  catalogUrl,
+  coreSite,
+  internalUrl,
+  keystoneUrl,
+  siteServing,
+  sitesHosting,
+} from '../endpoints.js';
+import { serviceImage, kollaImage, type KollaImage } from '../images.js';
+import { renderIni, type IniDocument } from '../ini.js';
+import {
+  RESTRICTED_CONTAINER,
+  configMounts,
+  configSecret,
+  configVolume,
+  execProbe,
+  httpProbe,
+  job,
+  resources,
+  restrictedPodSecurity,
+  serviceOf,
+  workload,
+  type ConfigFile,
+} from '../k8s.js';
+import { selectorLabels } from '../labels.js';
+import { imageOverrides, resolveConfig, resolveReplicas } from '../overrides.js';
+import { SECRET, secretValue } from '../secrets.js';
+import type { K8sObject, RenderContext, UnitRenderer } from '../types.js';
+import { busSite, messagingSections, transportUrl } from './messagebus.js';
+import {
+  KOLLA_UID,
+  apiRegion,
+  cacheSection,
+  dbConnection,
+  dbCreateJob,
+  keystoneAuthtoken,
+  ksRegisterJob,
+} from './openstack.js';
+
+/** Site whose nova-api (and API database) serves a unit at `site`. */
+export function novaApiSite(ctx: RenderContext, site: string): string {
+  return siteServing(ctx, site, 'nova', 'api');
+}
+
+/** Whether `site` hosts a cell of its own (a cell DB + conductor); in cells, the API site only hosts cell0. */
+export function hostsOwnCell(ctx: RenderContext, site: string): boolean {
+  const conductors = sitesHosting(ctx, 'nova', 'conductor');
+  if (!conductors.includes(site)) return false;
+  if (ctx.dc.spec.topology === 'cells') return !sitesHosting(ctx, 'nova', 'api').includes(site);
+  return true;
+}
+
+/** The site whose cell DB / bus a unit at `site` belongs to (computes in centralized belong to the core's cell). */
+export function cellSite(ctx: RenderContext, site: string): string {
+  if (hostsOwnCell(ctx, site)) return site;
+  const owners = sitesHosting(ctx, 'nova', 'conductor').filter((s) => hostsOwnCell(ctx, s));
+  const core = coreSite(ctx);
+  return owners.includes(core) ? core : (owners[0] ?? novaApiSite(ctx, site));
+}
+
+type NovaRole = 'api' | 'conductor' | 'scheduler' | 'compute' | 'manage-api' | 'manage-cell';
+
+const API_DB_ROLES: NovaRole[] = ['api', 'scheduler', 'manage-api'];
+
+function needsApiDatabase(ctx: RenderContext, site: string, role: NovaRole): boolean {
+  if (API_DB_ROLES.includes(role)) return true;
+  // The super-conductor runs next to nova-api; a cell conductor (cells topology, edge site) never sees the API DB.
+  return role === 'conductor' && sitesHosting(ctx, 'nova', 'api').includes(site);
+}
+
+function servicePassword(ctx: RenderContext): string {
+  return secretValue(ctx, SECRET.serviceUser('nova'));
+}
+
+function serviceAuth(ctx: RenderContext, site: string, component: string): Record<string, string> {
+  return {
+    auth_type: 'password',
+    auth_url: keystoneUrl(ctx, site),
+    project_domain_name: 'Default',
+    user_domain_name: 'Default',
+    project_name: 'service',
+    username: 'nova',
+    password: servicePassword(ctx),
+    region_name: apiRegion(ctx, site, component),
+    valid_interfaces: 'internal,public',
+  };
+}
+
+function apiUrlFrom(ctx: RenderContext, site: string, component: string, svc: string, port: number): string {
+  const host = siteServing(ctx, site, component, 'api');
+  return host === site ? internalUrl(ctx, host, svc, port) : catalogUrl(ctx, host, svc, port);
+}
+
+export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniDocument {
+  const apiSite = novaApiSite(ctx, site);
+  const ownCell = cellSite(ctx, site);
+  const doc: IniDocument = {
+    DEFAULT: {
+      log_file: '',
+      use_stderr: 'true',
+      transport_url: transportUrl(ctx, site, busSite(ctx, site)),
+      control_exchange: 'nova',
+    },
+  };
+  if (role === 'api') {
+    Object.assign(doc.DEFAULT!, {
+      enabled_apis: 'osapi_compute,metadata',
+      osapi_compute_listen: '0.0.0.0',
+      osapi_compute_listen_port: String(PORTS.novaApi),
+      metadata_listen: '0.0.0.0',
+      metadata_listen_port: String(PORTS.novaMetadata),
+      osapi_compute_workers: '2',
+      metadata_workers: '2',
+    });
+  }
+  if (role === 'compute') {
+    Object.assign(doc.DEFAULT!, {
+      compute_driver: 'libvirt.LibvirtDriver',
+      state_path: '/var/lib/nova',
+      instances_path: '/var/lib/nova/instances',
+    });
+  }
+  if (role !== 'compute') {
+    // API-site daemons of the cells topology talk to cell0; everything else to its own cell's database.
+    const cell0Only = ctx.dc.spec.topology === 'cells' && !hostsOwnCell(ctx, site) && role !== 'manage-cell';
+    doc.database = {
+      connection: cell0Only
+        ? dbConnection(ctx, site, { user: 'nova', base: 'nova_cell0', ownerSite: apiSite })
+        : dbConnection(ctx, site, { user: 'nova', base: 'nova', ownerSite: ownCell }),
+      max_retries: '-1',
+    };
+  }
+  if (needsApiDatabase(ctx, site, role)) {
+    doc.api_database = {
+      connection: dbConnection(ctx, site, { user: 'nova', base: 'nova_api', ownerSite: apiSite }),
+      max_retries: '-1',
+    };
+  }
+  if (role === 'api') {
+    doc.api = { auth_strategy: 'keystone' };
+    doc.keystone_authtoken = keystoneAuthtoken(ctx, site, 'nova');
+    doc.neutron = { metadata_proxy_shared_secret: secretValue(ctx, SECRET.metadataProxy, 'shared-secret') };
+  }
+  if (role === 'api' || role === 'compute') {
+    doc.service_user = { send_service_user_token: 'true', ...serviceAuth(ctx, site, 'keystone') };
+  }
+  doc.placement = serviceAuth(ctx, site, 'placement');
+  doc.glance = { api_servers: apiUrlFrom(ctx, site, 'glance', SERVICE_NAMES.glance, PORTS.glance), num_retries: '3' };
+  doc.cache = cacheSection(ctx, site);
+  if (role === 'scheduler') doc.scheduler = { discover_hosts_in_cells_interval: '300', workers: '2' };
+  if (role === 'conductor') doc.conductor = { workers: '2' };
+  if (role === 'compute') {
+    doc.libvirt = { virt_type: 'kvm', connection_uri: 'qemu+unix:///system?socket=/run/libvirt/libvirt-sock' };
+    doc.vnc = { enabled: 'false' };
+  }
+  doc.oslo_concurrency = { lock_path: '/var/lib/nova/tmp' };
+  Object.assign(doc, messagingSections(ctx));
+  doc.oslo_messaging_notifications = { driver: 'noop' };
+  return resolveConfig(ctx, 'nova', site, doc);
+}
+
+function image(ctx: RenderContext, site: string, container: KollaImage): string {
+  return serviceImage('nova', container, ctx.dc.spec.release, imageOverrides(ctx, 'nova', site));
+}
+
+function confFile(ctx: RenderContext, site: string, role: NovaRole): ConfigFile {
+  return { key: 'nova.conf', path: '/etc/nova/nova.conf', content: renderIni(novaConf(ctx, site, role)) };
+}
+
+function manageJob(
+  ctx: RenderContext,
+  unit: Unit,
+  role: NovaRole,
+  args: string[],
+  extraFiles: ConfigFile[] = [],
+): K8sObject[] {
+  const site = applySite(unit);
+  return job(ctx, unit, {
+    baseName: `nova-${unit.step}`,
+    image: image(ctx, site, 'nova-api'),
+    command: ['nova-manage', '--config-file', '/etc/nova/nova.conf', ...args],
+    files: [confFile(ctx, site, role), ...extraFiles],
+    uid: KOLLA_UID.nova,
+  });
+}
+
+/** Databases a site's nova-db-create makes: API + cell0 where nova-api runs, the cell DB where a cell lives. */
+function novaDatabases(ctx: RenderContext, site: string): string[] {
+  const out: string[] = [];
+  if (sitesHosting(ctx, 'nova', 'api').includes(site)) out.push('nova_api', 'nova_cell0');
+  if (hostsOwnCell(ctx, site)) out.push('nova');
+  return out.length ? out : ['nova'];
+}
+
+/** Cell name of the create-cell unit: the planner's `cell`, else the site name (cells) or "cell1". */
+function cellName(ctx: RenderContext, unit: Unit): string {
+  if (unit.cell) return unit.cell;
+  return ctx.dc.spec.topology === 'cells' ? unit.site : 'cell1';
+}
+
+/**
+ * create_cell stores the cell's transport URL and DB connection in the API database; nova-api and the
+ * super-conductor read them from the API site, so both are written as reached from there.
+ */
+const createCell: UnitRenderer = (unit, ctx) => {
+  const site = applySite(unit);
+  const cell = cellSite(ctx, unit.site);
+  const apiSite = novaApiSite(ctx, site);
+  return manageJob(ctx, unit, 'manage-api', [
+    'cell_v2',
+    'create_cell',
+    '--name',
+    cellName(ctx, unit),
+    '--transport-url',
+    transportUrl(ctx, apiSite, busSite(ctx, cell)),
+    '--database_connection',
+    dbConnection(ctx, apiSite, { user: 'nova', base: 'nova', ownerSite: cell }),
+    '--verbose',
+  ]);
+};
+
+function daemon(
+  unit: Unit,
+  ctx: RenderContext,
+  role: 'api' | 'conductor' | 'scheduler',
+  container: KollaImage,
+  probes: { readinessProbe: unknown; livenessProbe: unknown },
+  ports: { name: string; port: number }[] = [],
+): K8sObject[] {
+  const site = applySite(unit);
+  const name = `nova-${role}`;
+  const files = [confFile(ctx, site, role)];
+  const config = configSecret(`${name}-etc`, files);
+  const c = {
+    name,
+    image: image(ctx, site, container),
+    imagePullPolicy: 'IfNotPresent',
+    command: [name, '--config-file', '/etc/nova/nova.conf'],
+    ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
+    ...probes,
+    resources: resources('250m', '256Mi', '1Gi'),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [...configMounts(files), { name: 'state', mountPath: '/var/lib/nova' }],
+  };
+  if (!ports.length) delete (c as { ports?: unknown }).ports;
+  const deployment = workload(ctx, unit, {
+    kind: 'Deployment',
+    name,
+    replicas: resolveReplicas(ctx, 'nova', site),
+    role: 'control-plane',
+    config: [config],
+    containers: [c],
+    volumes: [configVolume(`${name}-etc`), { name: 'state', emptyDir: {} }],
+    securityContext: restrictedPodSecurity(KOLLA_UID.nova),
+    spread: true,
+  });
+  const out = [config, deployment];
+  if (role === 'api') {
+    const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
+    out.push(serviceOf(SERVICE_NAMES.novaApi, labels, [{ name: 'http', port: PORTS.novaApi }]));
+    out.push(serviceOf(SERVICE_NAMES.novaMetadata, labels, [{ name: 'http', port: PORTS.novaMetadata }]));
+  }
+  return out;
+}
+
+/** Service-status probe used by Kolla/openstack-helm for RPC daemons: the process is alive. */
+function processProbe(name: string, initial: number): unknown {
+  return execProbe(['sh', '-c', `pgrep -f ${name} >/dev/null`], initial, 30);
+}
+
+const compute: UnitRenderer = (unit, ctx) => {
+  const site = applySite(unit);
+  const files = [confFile(ctx, site, 'compute')];
+  const config = configSecret('nova-compute-etc', files);
+  const privileged = { privileged: true, runAsUser: 0 };
+  const hostPath = (name: string, path: string, type = 'DirectoryOrCreate') => ({ name, hostPath: { path, type } });
+  const containers = [
+    {
+      name: 'nova-compute',
+      image: image(ctx, site, 'nova-compute'),
+      imagePullPolicy: 'IfNotPresent',
+      command: ['nova-compute', '--config-file', '/etc/nova/nova.conf'],
+      readinessProbe: processProbe('nova-compute', 15),
+      livenessProbe: processProbe('nova-compute', 60),
+      resources: resources('250m', '512Mi', '2Gi'),
+      securityContext: privileged,
+      volumeMounts: [
+        ...configMounts(files),
+        { name: 'nova-state', mountPath: '/var/lib/nova' },
+        { name: 'libvirt-state', mountPath: '/var/lib/libvirt' },
+        { name: 'libvirt-run', mountPath: '/run/libvirt' },
+        { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+      ],
+    },
+    {
+      name: 'nova-libvirt',
+      image: kollaImage('nova-libvirt', ctx.dc.spec.release),
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/usr/sbin/libvirtd', '--listen'],
+      readinessProbe: execProbe(['virsh', 'version', '--daemon'], 10, 30),
+      livenessProbe: execProbe(['virsh', 'version', '--daemon'], 60, 30),
+      resources: resources('250m', '256Mi', '2Gi'),
+      securityContext: privileged,
+      volumeMounts: [
+        { name: 'nova-state', mountPath: '/var/lib/nova' },
+        { name: 'libvirt-state', mountPath: '/var/lib/libvirt' },
+        { name: 'libvirt-run', mountPath: '/run/libvirt' },
+        { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+        { name: 'cgroup', mountPath: '/sys/fs/cgroup' },
+        { name: 'dev', mountPath: '/dev' },
+      ],
+    },
+  ];
+  // Hypervisor access needs root and host namespaces: nova-compute is the one workload outside "restricted".
+  const ds = workload(ctx, unit, {
+    kind: 'DaemonSet',
+    name: 'nova-compute',
+    role: 'compute',
+    config: [config],
+    containers,
+    volumes: [
+      configVolume('nova-compute-etc'),
+      hostPath('nova-state', '/var/lib/nova'),
+      hostPath('libvirt-state', '/var/lib/libvirt'),
+      hostPath('libvirt-run', '/run/libvirt'),
+      hostPath('lib-modules', '/lib/modules', 'Directory'),
+      hostPath('cgroup', '/sys/fs/cgroup', 'Directory'),
+      hostPath('dev', '/dev', 'Directory'),
+    ],
+    hostNetwork: true,
+    hostPID: true,
+    terminationGracePeriodSeconds: 120,
+  });
+  return [config, ds];
+};
+
+export const novaRenderers: Record<string, UnitRenderer> = {
+  'nova/db-create': (unit, ctx) => dbCreateJob(ctx, unit, 'nova', novaDatabases(ctx, applySite(unit))),
+  'nova/api-db-sync': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['api_db', 'sync']),
+  'nova/map-cell0': (unit, ctx) => {
+    const site = applySite(unit);
+    const apiSite = novaApiSite(ctx, site);
+    return manageJob(ctx, unit, 'manage-api', [
+      'cell_v2',
+      'map_cell0',
+      '--database_connection',
+      dbConnection(ctx, apiSite, { user: 'nova', base: 'nova_cell0', ownerSite: apiSite }),
+    ]);
+  },
+  'nova/create-cell': createCell,
+  // At the API site, sync every cell (and cell0) known to the API DB; at a cell site, only the local cell DB.
+  'nova/db-sync': (unit, ctx) => {
+    const site = applySite(unit);
+    return sitesHosting(ctx, 'nova', 'api').includes(site)
+      ? manageJob(ctx, unit, 'manage-api', ['db', 'sync'])
+      : manageJob(ctx, unit, 'manage-cell', ['db', 'sync', '--local_cell']);
+  },
+  'nova/ks-register': (unit, ctx) =>
+    ksRegisterJob(ctx, unit, 'nova', [
+      {
+        type: 'compute',
+        description: 'OpenStack Compute',
+        svc: SERVICE_NAMES.novaApi,
+        port: PORTS.novaApi,
+        path: '/v2.1',
+      },
+    ]),
+  'nova/api': (unit, ctx) =>
+    daemon(
+      unit,
+      ctx,
+      'api',
+      'nova-api',
+      { readinessProbe: httpProbe('/', PORTS.novaApi, 10), livenessProbe: httpProbe('/', PORTS.novaApi, 60, 20) },
+      [
+        { name: 'http', port: PORTS.novaApi },
+        { name: 'metadata', port: PORTS.novaMetadata },
+      ],
+    ),
+  'nova/conductor': (unit, ctx) =>
+    daemon(unit, ctx, 'conductor', 'nova-conductor', {
+      readinessProbe: processProbe('nova-conductor', 15),
+      livenessProbe: processProbe('nova-conductor', 60),
+    }),
+  'nova/scheduler': (unit, ctx) =>
+    daemon(unit, ctx, 'scheduler', 'nova-scheduler', {
+      readinessProbe: processProbe('nova-scheduler', 15),
+      livenessProbe: processProbe('nova-scheduler', 60),
+    }),
+  'nova/compute': compute,
+  'nova/discover-hosts': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['cell_v2', 'discover_hosts', '--verbose']),
+};

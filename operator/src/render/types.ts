@@ -1,0 +1,37 @@
+// Shapes used by the renderers: the render context (DC, sites, plan, generated secrets) and plain Kubernetes objects.
+// Renderers are pure: same context and unit in, byte-identical objects out.
+import type { DistributedCloud, EdgeSite } from '../api/types.js';
+import type { Plan, Unit } from '../planner/types.js';
+
+/** A Kubernetes object as plain JSON (apiVersion/kind/metadata plus whatever the kind carries). */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** Generated credentials: secret name -> key -> value. An INPUT of rendering; renderers only read it. */
+export type GeneratedSecrets = Record<string, Record<string, string>>;
+
+export interface RenderContext {
+  dc: DistributedCloud;
+  sites: Map<string, EdgeSite>;
+  plan: Plan;
+  secrets: GeneratedSecrets;
+}
+
+/** Renders one unit (component/step at a site) into the objects applied to its target cluster. */
+export type UnitRenderer = (unit: Unit, ctx: RenderContext) => K8sObject[];
+
+export class RenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RenderError';
+  }
+}
