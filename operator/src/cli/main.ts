@@ -10,6 +10,7 @@ import { PlanError } from '../planner/errors.js';
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   plan: () => import('./plan.js'),
   graph: () => import('./graph.js'),
+  render: () => import('./render.js'),
 };
 
 async function topHelp(): Promise<string> {

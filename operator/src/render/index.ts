@@ -125,6 +125,8 @@ export function generatedSecretsFromData(data: Record<string, string> | undefine
 export interface RenderedFile {
   /** Path relative to the output directory, e.g. "edge-1/05-nova-compute.yaml". */
   path: string;
+  /** Unit id the file holds, when it holds one. */
+  unit?: string;
   objects: K8sObject[];
 }
 
@@ -151,7 +153,11 @@ export function renderPlan(ctx: RenderContext): RenderedFile[] {
     sites.add(site);
     const nn = String((levels.get(unit.id) ?? 0) + 1).padStart(width, '0');
     const suffix = unit.site !== site ? `-${unit.site}` : '';
-    files.push({ path: `${site}/${nn}-${unit.component}-${unit.step}${suffix}.yaml`, objects: renderUnit(unit, ctx) });
+    files.push({
+      path: `${site}/${nn}-${unit.component}-${unit.step}${suffix}.yaml`,
+      unit: unit.id,
+      objects: renderUnit(unit, ctx),
+    });
   }
   for (const site of sites) {
     files.push({ path: `${site}/${'0'.repeat(width)}-namespace.yaml`, objects: [renderNamespace(ctx, site)] });

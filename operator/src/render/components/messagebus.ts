@@ -58,7 +58,6 @@ export function messagingSections(ctx: RenderContext): Record<string, Record<str
 }
 
 function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
-  const site = applySite(unit);
   const replicas = ctx.dc.spec.messageBus.replicas ?? 1;
   const files: ConfigFile[] = [
     {
