@@ -228,11 +228,11 @@ function walk(node: SchemaNode, value: unknown, path: string, errors: FieldError
     }
     if (holds) continue;
     const at = r.fieldPath === undefined ? path : joinPath(path, r.fieldPath.replace(/^\./, ''));
-    errors.push({ path: at, message: ruleMessage(r.reason, node.type, r.message) });
+    errors.push({ path: at, message: ruleMessage(r.reason, r.message) });
   }
 }
 
-function ruleMessage(reason: string | undefined, type: string, message: string): string {
+function ruleMessage(reason: string | undefined, message: string): string {
   switch (reason) {
     case 'FieldValueRequired':
       return `Required value: ${message}`;
@@ -241,7 +241,7 @@ function ruleMessage(reason: string | undefined, type: string, message: string):
     case 'FieldValueDuplicate':
       return `Duplicate value: ${message}`;
     default:
-      return `Invalid value: "${type}": ${message}`;
+      return `Invalid value: ${message}`;
   }
 }
 
