@@ -1,0 +1,74 @@
+// Runtime glue against the real fleet: member-cluster clients built from the kubeconfig Secret the fleet created in
+// the mgmt cluster, and owned-object informers in that member cluster enqueueing the owning DistributedCloud key.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { testFleet } from '../../harness/fleet.js';
+import { MemberClusters } from '../../../operator/src/runtime/clusters.js';
+import {
+  DC_LABEL,
+  DC_NAMESPACE_LABEL,
+  Informer,
+  MemberInformers,
+  RESOURCES,
+  waitFor,
+} from '../../../operator/src/runtime/informer.js';
+
+const fleet = testFleet();
+const namespace = `rt-member-${process.pid}`;
+
+describe('member clusters (fleet kubeconfig Secrets)', () => {
+  const kc = fleet.management.kubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const secrets = new Informer<V1Secret>(kc, RESOURCES.secrets, { namespace: 'discovery-system' });
+
+  beforeAll(async () => {
+    secrets.start();
+    await secrets.waitForSync(20_000);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+  });
+  afterAll(async () => {
+    await secrets.stop();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+
+  test('clients from the kubeconfig-core Secret reach the member API server', async () => {
+    const clusters = new MemberClusters({ getSecret: (ns, name) => secrets.getByName(name, ns) });
+    const clients = await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' });
+    const version = await clients.version.getCode();
+    expect(version.gitVersion).toMatch(/^v1\./);
+    expect(await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' })).toBe(clients);
+  }, 60_000);
+
+  test('owned objects in a member cluster enqueue their DistributedCloud; unowned ones do not', async () => {
+    const clusters = new MemberClusters({ getSecret: (ns, name) => secrets.getByName(name, ns) });
+    const clients = await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' });
+    const enqueued: string[] = [];
+    const members = new MemberInformers({ add: (k) => enqueued.push(k) }, { resources: [RESOURCES.configMaps] });
+    members.ensure('core', clients.kubeConfig, clients.hash);
+    try {
+      await waitFor(() => members.hasSynced('core'), 20_000);
+      enqueued.length = 0;
+      await core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name: 'unowned', namespace }, data: {} },
+      });
+      await core.createNamespacedConfigMap({
+        namespace,
+        body: {
+          metadata: { name: 'owned', namespace, labels: { [DC_LABEL]: 'demo', [DC_NAMESPACE_LABEL]: 'openstack' } },
+          data: { a: '1' },
+        },
+      });
+      await waitFor(() => enqueued.length >= 1, 20_000);
+      await core.deleteNamespacedConfigMap({ name: 'owned', namespace }); // drift: an owned object deleted
+      await waitFor(() => enqueued.length >= 2, 20_000);
+      expect(enqueued).toEqual(['openstack/demo', 'openstack/demo']);
+      expect(members.informer('core', RESOURCES.configMaps)?.get(`${namespace}/unowned`)).toBeUndefined();
+      // Same credentials: ensure() keeps the running informers.
+      const informers = members.ensure('core', clients.kubeConfig, clients.hash);
+      expect(informers[0]).toBe(members.informer('core', RESOURCES.configMaps));
+    } finally {
+      await members.stopAll();
+    }
+  }, 60_000);
+});
