@@ -100,27 +100,30 @@ function placeUnits(placement: Placement, ctx: Context): Array<[string, string]>
   }
 }
 
-/** Picks the instance(s) of a step a unit depends on; [] when none applies. */
+/** Picks the instance(s) of a step a unit depends on; [] when none applies. (Hot loop: no closures.) */
 function resolve(unit: Unit, ref: DependencyRef, instances: Map<string, Unit>, core: string): Unit[] {
-  const at = (site: string | undefined) => (site === undefined ? undefined : instances.get(site));
   let found: Unit | undefined;
   switch (ref.scope) {
     case 'same-site':
-      found = at(unit.site);
+      found = instances.get(unit.site);
       break;
     case 'core':
-      found = at(core);
+      found = instances.get(core);
       break;
     case 'global':
-      found = at(GLOBAL_SITE);
+      found = instances.get(GLOBAL_SITE);
       break;
     case 'cell':
-      found = at(unit.cell ?? unit.site);
+      found = instances.get(unit.cell ?? unit.site);
       break;
     case 'all-sites':
       return [...instances.values()];
     case 'nearest':
-      found = at(unit.site) ?? at(unit.cell) ?? at(core) ?? at(GLOBAL_SITE);
+      found =
+        instances.get(unit.site) ??
+        (unit.cell !== undefined ? instances.get(unit.cell) : undefined) ??
+        instances.get(core) ??
+        instances.get(GLOBAL_SITE);
       break;
   }
   return found ? [found] : [];
@@ -170,14 +173,13 @@ export function buildPlanFromSpec(
       if (!instances) continue; // step not in this plan: component disabled, other backend or topology
       if (!holds(ref.when, topology, backends.get(ref.component))) continue;
       const found = resolve(unit, ref, instances, core);
-      const others = found.filter((u) => u.id !== unit.id);
       if (found.length === 0 && !ref.optional)
         throw new PlanError(
           'UnresolvedDependency',
           `catalog: ${unit.id} depends on ${stepKey(ref.component, ref.step)} (scope ${ref.scope}) but no instance ` +
             `serves it in topology ${topology}`,
         );
-      for (const u of others) deps.add(u.id);
+      for (const u of found) if (u !== unit) deps.add(u.id); // a step never waits for itself
     }
     unit.dependsOn = [...deps];
   }

@@ -63,7 +63,13 @@ export function unitsToStart(
     if (maxUnits > 0 && inFlight >= maxUnits) break;
     if ((states.get(u.id) ?? 'pending') !== 'pending') continue;
     if (paused.has(u.site) || paused.has(u.targetSite)) continue;
-    if (!u.dependsOn.every((d) => states.get(d) === 'ready')) continue;
+    let depsReady = true;
+    for (const d of u.dependsOn)
+      if (states.get(d) !== 'ready') {
+        depsReady = false;
+        break;
+      }
+    if (!depsReady) continue;
     if (options.eligible && !options.eligible(u)) continue;
     if (maxSites > 0 && !activeSites.has(u.targetSite) && activeSites.size >= maxSites) continue;
     start.push(u.id);
