@@ -1,0 +1,106 @@
+// `npm run fleet -- up|down|status|stop-apiserver|start-apiserver`: manages the local fleet of real control planes.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import {
+  defaultFleetOptions,
+  fleetDown,
+  fleetStatus,
+  fleetUp,
+  startApiServer,
+  stopApiServer,
+  type ClusterHealth,
+} from './fleet.js';
+
+const HELP = `Usage: npm run fleet -- <command> [options]
+
+Manages the local fleet: one management cluster ("mgmt", which also hosts the "core" EdgeSite) and N edge
+clusters ("edge-1".."edge-N"), each a real control plane (etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler) with kwok simulating labelled nodes. Everything listens on 127.0.0.1.
+
+Commands:
+  up                       create or restart the clusters (idempotent), register nodes and the kubeconfig
+                           Secrets (namespace discovery-system) that the sample EdgeSites reference
+  down                     stop every fleet process and delete the clusters' state
+  status                   show each cluster's API server, version and nodes (exit 1 if any is unhealthy)
+  stop-apiserver CLUSTER   stop one cluster's kube-apiserver (fault testing)
+  start-apiserver CLUSTER  start it again
+
+Options:
+  --edges N     number of edge clusters (default 3, env DISCOVERY_FLEET_EDGES)
+  --dir DIR     fleet state directory (default <repo>/.fleet, env DISCOVERY_FLEET_DIR)
+  -h, --help    show this help
+
+Kubeconfigs: DIR/kubeconfigs/<cluster>.yaml, merged: DIR/kubeconfig (one context per cluster).
+Readiness delays per pod: annotations pod-ready.stage.kwok.x-k8s.io/delay and
+pod-complete.stage.kwok.x-k8s.io/delay (Go durations, e.g. "3s").`;
+
+function table(rows: ClusterHealth[]): string {
+  const lines = [['CLUSTER', 'SITE', 'SERVER', 'VERSION', 'NODES', 'STATUS']];
+  for (const r of rows) {
+    lines.push([
+      r.name,
+      r.site,
+      r.server || '-',
+      r.version ?? '-',
+      r.nodes === undefined ? '-' : `${r.readyNodes}/${r.nodes}`,
+      r.ready ? 'Ready' : `NotReady${r.error ? `: ${r.error}` : ''}`,
+    ]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { edges: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, arg] = positionals;
+  if (values.help || !command) {
+    console.log(HELP);
+    return values.help ? 0 : 2;
+  }
+  const opts = defaultFleetOptions({
+    ...(values.edges !== undefined ? { edges: Number(values.edges) } : {}),
+    ...(values.dir !== undefined ? { dir: path.resolve(values.dir) } : {}),
+  });
+  switch (command) {
+    case 'up': {
+      const health = await fleetUp(opts);
+      console.log(table(health));
+      console.log(
+        `\nexport KUBECONFIG=${path.join(opts.dir, 'kubeconfig')}   # contexts: ${health.map((h) => h.name).join(', ')}`,
+      );
+      return health.every((h) => h.ready) ? 0 : 1;
+    }
+    case 'down':
+      await fleetDown(opts);
+      return 0;
+    case 'status': {
+      const health = await fleetStatus(opts);
+      if (health.length === 0) {
+        console.log('no fleet clusters (run: npm run fleet -- up)');
+        return 1;
+      }
+      console.log(table(health));
+      return health.every((h) => h.ready) ? 0 : 1;
+    }
+    case 'stop-apiserver':
+    case 'start-apiserver':
+      if (!arg) throw new Error(`${command} needs a cluster name`);
+      await (command === 'stop-apiserver' ? stopApiServer(opts, arg) : startApiServer(opts, arg));
+      return 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  },
+);

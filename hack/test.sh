@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every check and test from a fresh clone: installs npm deps, builds/reuses the Go tools, lints, checks generated
+# files for drift, builds, then runs unit and integration tests (the latter bring the local fleet up and down).
+set -euo pipefail
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$repo"
+start=$SECONDS
+
+step "npm dependencies"; ensure_node_modules
+step "Go-built tools (etcd, Kubernetes, kwok, helm)"; bash hack/tools/build.sh
+step "graphviz"; ensure_graphviz
+step "lint"; npm run --silent lint
+if npm run | grep -q 'generate:check'; then step "generated files are in sync"; npm run --silent generate:check; fi
+step "build"; npm run --silent build
+step "tests (unit + integration on the local fleet)"
+results=$(mktemp)
+set +e
+node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js --ci --json --outputFile="$results" "$@"
+rc=$?
+set -e
+node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$results" || true
+rm -f "$results"
+echo "total time: $((SECONDS - start))s"
+exit $rc
