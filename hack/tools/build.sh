@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the pinned Go tools (etcd, kube-apiserver/controller-manager/scheduler, kubectl, kwok, kwokctl, helm)
+# Builds the pinned Go tools (etcd, kube-apiserver/controller-manager/scheduler, kubectl, kwok, kwokctl, helm,
+# pulumi and its Kubernetes provider plugin pulumi-resource-kubernetes)
 # from Go modules into a cache outside the repo, keyed by family, version, Go version and go.sum hash, and links
 # them into <repo>/.tools/bin. With everything cached it only re-links (a second or two).
-# Usage: hack/tools/build.sh [family ...]       families: kubernetes etcd kwok helm (default: all)
+# Usage: hack/tools/build.sh [family ...]       families: kubernetes etcd kwok helm pulumi pulumi-kubernetes
+#        (default: the fleet's families, kubernetes etcd kwok helm; the Pulumi ones are built only when named)
 # Env:   DISCOVERY_TOOLS_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/discovery-tools)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +42,9 @@ spec() {
     etcd) echo "$ETCD_VERSION|etcd=go.etcd.io/etcd/server/v3" ;;
     kwok) echo "$KWOK_VERSION|kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl" ;;
     helm) echo "$HELM_VERSION|helm=helm.sh/helm/v3/cmd/helm" ;;
-    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm)" >&2; exit 2 ;;
+    pulumi) echo "$PULUMI_VERSION|pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" ;;
+    pulumi-kubernetes) echo "$PULUMI_KUBERNETES_VERSION|pulumi-resource-kubernetes=github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
+    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes)" >&2; exit 2 ;;
   esac
 }
 
@@ -49,8 +53,35 @@ ldflags_for() {
     kubernetes) k8s_ldflags ;;
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" ;;
     helm) echo "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+    pulumi) echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
+    pulumi-kubernetes) echo "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${PULUMI_KUBERNETES_VERSION#v}" ;;
     *) echo "-s -w" ;;
   esac
+}
+
+# pulumi-resource-kubernetes embeds schema-embed.json and terraform-mapping-embed.json, which its release process
+# generates (they are not in the module). Copy the module source into the writable build dir $1, write both files
+# there (the schema with its version set, both compacted), and print the path of a go.mod (a copy of ours plus a
+# `replace` to that source) for `go build -modfile`.
+prepare_pulumi_kubernetes() {
+  local work=$1 mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src node cmd
+  src=$(cd "$here/pulumi-kubernetes" && go mod download -json "$mod@$PULUMI_KUBERNETES_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -d "$src" ] || { echo "error: could not download $mod@$PULUMI_KUBERNETES_MODULE_VERSION" >&2; exit 1; }
+  node=$repo/node_modules/.bin/node; [ -x "$node" ] || node=node
+  rm -rf "$work/provider" && mkdir -p "$work" && cp -R "$src" "$work/provider" && chmod -R u+w "$work/provider"
+  cmd=$work/provider/cmd/pulumi-resource-kubernetes
+  "$node" -e '
+    const fs = require("node:fs");
+    const [dir, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(dir + "/schema.json", "utf8"));
+    schema.version = version;
+    fs.writeFileSync(dir + "/schema-embed.json", JSON.stringify(schema));
+    const mapping = JSON.parse(fs.readFileSync(dir + "/terraform-mapping.json", "utf8"));
+    fs.writeFileSync(dir + "/terraform-mapping-embed.json", JSON.stringify(mapping));
+  ' "$cmd" "${PULUMI_KUBERNETES_VERSION#v}"
+  cp "$here/pulumi-kubernetes/go.mod" "$here/pulumi-kubernetes/go.sum" "$work/"
+  go mod edit -replace="$mod=$work/provider" "$work/go.mod"
+  echo "$work/go.mod"
 }
 
 build_family() {
@@ -63,9 +94,14 @@ build_family() {
     log "building $family $version: ${missing[*]%%=*} (cold builds take minutes on 2 cores)"
     start=$SECONDS
     mkdir -p "$dest.tmp"
+    local modflags=()
+    if [ "$family" = pulumi-kubernetes ]; then
+      log "  generating the provider's embedded schema in $dest.tmp/provider"
+      modflags=(-modfile "$(prepare_pulumi_kubernetes "$dest.tmp")")
+    fi
     for pair in "${missing[@]}"; do
       log "  go build ${pair#*=}"
-      (cd "$here/$family" && go build -trimpath -ldflags "$(ldflags_for "$family")" -o "$dest.tmp/${pair%%=*}" "${pair#*=}")
+      (cd "$here/$family" && go build "${modflags[@]}" -trimpath -ldflags "$(ldflags_for "$family")" -o "$dest.tmp/${pair%%=*}" "${pair#*=}")
       mkdir -p "$dest" && mv -f "$dest.tmp/${pair%%=*}" "$dest/${pair%%=*}"
     done
     rm -rf "$dest.tmp"

@@ -16,7 +16,21 @@ declare -A TOOLS=(
   [etcd]="go.etcd.io/etcd/server/v3"
   [kwok]="sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl"
   [helm]="helm.sh/helm/v3/cmd/helm"
+  [pulumi]="github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+  [pulumi-kubernetes]="github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes"
 )
+
+# Copies a dependency's module-to-module `replace` lines (not its local-directory ones, which only apply inside its
+# own repository) into our go.mod, so the build resolves the same code its release did.
+copy_module_replaces() {
+  local dir=$1 modpath=$2 version=$3 gomod
+  command -v jq >/dev/null || { echo "error: jq is needed to read $modpath's go.mod replace lines" >&2; exit 1; }
+  gomod=$(cd "$dir" && go mod download -json "$modpath@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [ -f "$gomod" ] || { echo "error: could not download go.mod of $modpath@$version" >&2; exit 1; }
+  go mod edit -json "$gomod" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
+    | "\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)"' |
+    while read -r r; do (cd "$dir" && go mod edit -replace="$r"); done
+}
 
 gen() {
   local family=$1 dir="$here/$1"
@@ -42,6 +56,23 @@ gen() {
     etcd) (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/api/v3@$ETCD_VERSION") ;;
     kwok) (cd "$dir" && go get "sigs.k8s.io/kwok@$KWOK_VERSION") ;;
     helm) (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION") ;;
+    pulumi)
+      # `go get -tool <pkg>` without a version would upgrade pkg/v3 to @latest: pin the tool to the release.
+      copy_module_replaces "$dir" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+      (cd "$dir" && go get "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" &&
+        go get -tool "${TOOLS[$family]}@$PULUMI_VERSION" && go mod tidy)
+      echo "generated $dir/go.mod"
+      return
+      ;;
+    pulumi-kubernetes)
+      # The provider's main package embeds schema-embed.json, generated at build time (build.sh), so it cannot be
+      # loaded from the module cache: declare the tool without `go get -tool` and let tidy skip that one error.
+      copy_module_replaces "$dir" github.com/pulumi/pulumi-kubernetes/provider/v4 "$PULUMI_KUBERNETES_MODULE_VERSION"
+      (cd "$dir" && go get "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODULE_VERSION")
+      (cd "$dir" && go mod edit -tool="${TOOLS[$family]}" && go mod tidy -e)
+      echo "generated $dir/go.mod"
+      return
+      ;;
     *) echo "unknown family $family" >&2; exit 1 ;;
   esac
   for t in ${TOOLS[$family]}; do (cd "$dir" && go get -tool "$t"); done
@@ -50,5 +81,5 @@ gen() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(kubernetes etcd kwok helm)
+[ ${#families[@]} -gt 0 ] || families=(kubernetes etcd kwok helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do gen "$f"; done
