@@ -2,10 +2,12 @@
 // fail on values.schema.json with a clear message, and install → Ready → uninstall works in the management cluster.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
+import { chartCrdDrift } from '../../../hack/sync-chart-crds.js';
 import { testFleet } from '../../harness/fleet.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -72,6 +74,27 @@ describe('helm lint and template', () => {
     expect(readdirSync(join(chart, 'crds')).sort()).toEqual(names.sort());
     for (const n of names) {
       expect(readFileSync(join(chart, 'crds', n)).equals(readFileSync(join(repo, 'crds', n)))).toBe(true);
+    }
+  });
+
+  test('chart:check reports a missing, a changed and a stale CRD file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chart-crds-'));
+    try {
+      const [src, dst] = [join(dir, 'crds'), join(dir, 'chart')];
+      mkdirSync(src);
+      mkdirSync(dst);
+      writeFileSync(join(src, 'a.yaml'), 'kind: A\n');
+      writeFileSync(join(src, 'b.yaml'), 'kind: B\n');
+      writeFileSync(join(dst, 'a.yaml'), 'kind: A\n');
+      expect(chartCrdDrift(src, dst)).toEqual(['b.yaml: missing from the chart']);
+      writeFileSync(join(dst, 'b.yaml'), 'kind: B \n');
+      writeFileSync(join(dst, 'old.yaml'), 'kind: Old\n');
+      expect(chartCrdDrift(src, dst)).toEqual(['b.yaml: differs', 'old.yaml: in the chart but not in crds/']);
+      writeFileSync(join(dst, 'b.yaml'), 'kind: B\n');
+      rmSync(join(dst, 'old.yaml'));
+      expect(chartCrdDrift(src, dst)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
