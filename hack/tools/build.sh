@@ -4,7 +4,7 @@
 # from Go modules into a cache outside the repo, keyed by family, version, Go version and go.sum hash, and links
 # them into <repo>/.tools/bin. With everything cached it only re-links (a second or two).
 # Usage: hack/tools/build.sh [family ...]       families: kubernetes etcd kwok helm pulumi pulumi-kubernetes
-#        (default: the fleet's families, kubernetes etcd kwok helm; the Pulumi ones are built only when named)
+#        (default: all; the fleet needs the first four, the Pulumi integration test the last two)
 # Env:   DISCOVERY_TOOLS_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/discovery-tools)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -113,6 +113,6 @@ build_family() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(etcd kwok kubernetes helm)
+[ ${#families[@]} -gt 0 ] || families=(etcd kwok kubernetes helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do build_family "$f"; done
 log "tools ready in $bindir"
