@@ -405,8 +405,12 @@ export async function fleetStatus(opts: FleetOptions): Promise<ClusterHealth[]> 
   return Promise.all(existing.map((c) => probeCluster(opts, c)));
 }
 
+function pidFile(opts: FleetOptions, cluster: string, component: string): string {
+  return path.join(opts.dir, 'kwok', 'clusters', cluster, 'pids', `${component}.pid`);
+}
+
 function componentPid(opts: FleetOptions, cluster: string, component: string): number | undefined {
-  const f = path.join(opts.dir, 'kwok', 'clusters', cluster, 'pids', `${component}.pid`);
+  const f = pidFile(opts, cluster, component);
   if (!existsSync(f)) return undefined;
   const pid = Number(readFileSync(f, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -431,8 +435,16 @@ function isAlive(pid: number): boolean {
 export async function stopApiServer(opts: FleetOptions, cluster: string): Promise<void> {
   const pid = componentPid(opts, cluster, 'kube-apiserver');
   if (pid === undefined || !isAlive(pid)) return;
+  // kube-apiserver drains long-running watches on SIGTERM for up to a minute; a fault test wants it gone now.
   process.kill(pid, 'SIGTERM');
-  await waitFor(`${cluster} kube-apiserver to exit`, 30_000, async () => !isAlive(pid));
+  try {
+    await waitFor(`${cluster} kube-apiserver to exit`, 3_000, async () => !isAlive(pid));
+  } catch {
+    process.kill(pid, 'SIGKILL');
+    await waitFor(`${cluster} kube-apiserver to exit after SIGKILL`, 10_000, async () => !isAlive(pid));
+  }
+  // kwokctl treats a pid that still exists (even as an unreaped zombie) as running and would not restart it.
+  rmSync(pidFile(opts, cluster, 'kube-apiserver'), { force: true });
 }
 
 /** Restarts a stopped kube-apiserver (kwokctl start only starts components that are not running). */
