@@ -140,14 +140,31 @@ describe('local fleet', () => {
       return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
     });
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const body = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: 'default' }, spec: { size: 3 } };
+    const body = {
+      apiVersion: `${group}/v1`,
+      kind: 'Widget',
+      metadata: { name: 'w1', namespace: 'default' },
+      spec: { size: 3 },
+    };
     await eventually('custom object created', () =>
       custom.createNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', body }),
     );
-    const got = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1' })) as { spec: { size: number } };
+    const got = (await custom.getNamespacedCustomObject({
+      group,
+      version: 'v1',
+      namespace: 'default',
+      plural: 'widgets',
+      name: 'w1',
+    })) as { spec: { size: number } };
     expect(got.spec).toEqual({ size: 3 });
     await expect(
-      custom.createNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', body: { ...body, metadata: { name: 'w2' }, spec: { size: 0 } } }),
+      custom.createNamespacedCustomObject({
+        group,
+        version: 'v1',
+        namespace: 'default',
+        plural: 'widgets',
+        body: { ...body, metadata: { name: 'w2' }, spec: { size: 0 } },
+      }),
     ).rejects.toThrow(/spec\.size/);
     await ext.deleteCustomResourceDefinition({ name: crdName });
   });
