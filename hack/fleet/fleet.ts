@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
 import { dump as yamlDump } from 'js-yaml';
+import { processAlive, stopBackgroundOperator } from './operator-process.js';
 import { kwokStagesYaml } from './stages.js';
 
 const run = promisify(execFile);
@@ -387,8 +388,9 @@ export async function fleetUp(opts: FleetOptions): Promise<ClusterHealth[]> {
   return health;
 }
 
-/** Stops and deletes every fleet cluster (all processes kwokctl started) and removes the fleet's state. */
+/** Stops the main job's operator and every fleet cluster (all processes kwokctl started), and removes their state. */
 export async function fleetDown(opts: FleetOptions): Promise<void> {
+  if (await stopBackgroundOperator(opts.dir)) opts.log('[fleet] stopped the operator started by the main job');
   const existing = await existingClusters(opts);
   await Promise.all(
     existing.map(async (c) => {
@@ -416,32 +418,17 @@ function componentPid(opts: FleetOptions, cluster: string, component: string): n
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** True while the process runs; a zombie (exited, not yet reaped by its adoptive parent) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 /** Stops one cluster's kube-apiserver (for fault tests); other components and clusters keep running. */
 export async function stopApiServer(opts: FleetOptions, cluster: string): Promise<void> {
   const pid = componentPid(opts, cluster, 'kube-apiserver');
-  if (pid === undefined || !isAlive(pid)) return;
+  if (pid === undefined || !processAlive(pid)) return;
   // kube-apiserver drains long-running watches on SIGTERM for up to a minute; a fault test wants it gone now.
   process.kill(pid, 'SIGTERM');
   try {
-    await waitFor(`${cluster} kube-apiserver to exit`, 3_000, async () => !isAlive(pid));
+    await waitFor(`${cluster} kube-apiserver to exit`, 3_000, async () => !processAlive(pid));
   } catch {
     process.kill(pid, 'SIGKILL');
-    await waitFor(`${cluster} kube-apiserver to exit after SIGKILL`, 10_000, async () => !isAlive(pid));
+    await waitFor(`${cluster} kube-apiserver to exit after SIGKILL`, 10_000, async () => !processAlive(pid));
   }
   // kwokctl treats a pid that still exists (even as an unreaped zombie) as running and would not restart it.
   rmSync(pidFile(opts, cluster, 'kube-apiserver'), { force: true });
