@@ -11,7 +11,7 @@ step "npm dependencies"; ensure_node_modules
 step "Go-built tools (etcd, Kubernetes, kwok, helm)"; bash hack/tools/build.sh
 step "graphviz"; ensure_graphviz
 step "lint"; npm run --silent lint
-if npm run | grep -q 'generate:check'; then step "generated files are in sync"; npm run --silent generate:check; fi
+step "generated files are in sync (CRD YAML, TS types, chart CRDs)"; npm run --silent generate:check; npm run --silent chart:check
 step "build"; npm run --silent build
 step "tests (unit + integration on the local fleet)"
 results=$(mktemp)
@@ -19,6 +19,7 @@ set +e
 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js --ci --json --outputFile="$results" "$@"
 rc=$?
 set -e
+# shellcheck disable=SC2016 # the JavaScript template literal is meant literally
 node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$results" || true
 rm -f "$results"
 echo "total time: $((SECONDS - start))s"
