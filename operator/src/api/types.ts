@@ -379,6 +379,10 @@ export interface UnitStatus {
   lastTransitionTime?: string;
   /** Hash of the rendered inputs last applied. */
   inputHash?: string;
+  /** When the objects of the current inputHash were first applied (ISO-8601, milliseconds). */
+  startedAt?: string;
+  /** When the unit was first seen Ready for the current inputHash (ISO-8601, milliseconds). */
+  readyAt?: string;
 }
 
 /** Observed state (conditions Ready, Progressing, Degraded). */

@@ -6,6 +6,8 @@ import { hashOf, shortHash, sortKeysDeep } from './hash.js';
 import type { K8sObject, RenderContext } from './types.js';
 
 export const LABEL_DC = `${GROUP}/dc`;
+/** Namespace of the owning DistributedCloud (member-cluster objects map back to their DC with it). */
+export const LABEL_DC_NAMESPACE = `${GROUP}/dc-namespace`;
 export const LABEL_SITE = `${GROUP}/site`;
 export const LABEL_COMPONENT = `${GROUP}/component`;
 export const LABEL_STEP = `${GROUP}/step`;
@@ -47,10 +49,17 @@ export function unitLabels(ctx: RenderContext, unit: Unit): Record<string, strin
     'app.kubernetes.io/managed-by': MANAGED_BY,
     'app.kubernetes.io/version': labelValue(ctx.dc.spec.release),
     [LABEL_DC]: labelValue(ctx.dc.metadata.name ?? 'discovery'),
+    ...dcNamespaceLabel(ctx),
     [LABEL_COMPONENT]: unit.component,
     [LABEL_STEP]: unit.step,
     [LABEL_UNIT]: labelValue(unit.id.replace('@', '.')),
   };
+}
+
+/** The dc-namespace label, when the DistributedCloud has a namespace. */
+export function dcNamespaceLabel(ctx: RenderContext): Record<string, string> {
+  const ns = ctx.dc.metadata.namespace;
+  return ns ? { [LABEL_DC_NAMESPACE]: labelValue(ns) } : {};
 }
 
 /** The namespace rendered objects live in, on every member cluster: the DistributedCloud's own namespace name. */

@@ -209,6 +209,14 @@ const unitStatus = object(
     message: string({ description: 'Last error or progress note.' }),
     lastTransitionTime: string({ description: 'When phase last changed.', format: 'date-time' }),
     inputHash: string({ description: 'Hash of the rendered inputs last applied.' }),
+    startedAt: string({
+      description: 'When the objects of the current inputHash were first applied (ISO-8601, milliseconds).',
+      format: 'date-time',
+    }),
+    readyAt: string({
+      description: 'When the unit was first seen Ready for the current inputHash (ISO-8601, milliseconds).',
+      format: 'date-time',
+    }),
   },
   { tsName: 'UnitStatus', required: ['name', 'site', 'component', 'step', 'phase'] },
 );
