@@ -1,0 +1,160 @@
+// The one write path to member clusters: server-side apply of rendered objects under our own fieldManager (force),
+// the owned Namespace first, pruning of a unit's objects no longer rendered, and typed errors (unreachable cluster →
+// TemporaryError naming the site; object refused by the API server → InvalidObjectError, the unit fails).
+import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { MemberClients } from '../runtime/clusters.js';
+import { describeError } from '../runtime/redact.js';
+import { TemporaryError } from '../runtime/workqueue.js';
+import type { K8sObject } from '../render/types.js';
+import type { LiveObject } from './readiness.js';
+
+export const FIELD_MANAGER = 'discovery-operator';
+/** How long one API call to a member cluster may take before the site counts as unreachable. */
+export const MEMBER_CALL_TIMEOUT_MS = 10_000;
+
+/** The API server refused an object (422 invalid, 400 bad request, 403 forbidden): the unit fails with this message. */
+export class InvalidObjectError extends Error {
+  override readonly name = 'InvalidObjectError';
+  constructor(
+    readonly object: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A member cluster did not answer (connection refused/reset, timeout, 5xx, 429). */
+export class SiteUnreachableError extends TemporaryError {
+  constructor(
+    readonly site: string,
+    detail: string,
+  ) {
+    super(`site ${site} unreachable: ${detail}`);
+  }
+}
+
+function statusCode(error: unknown): number | undefined {
+  const e = error as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/** True for NotFound answers (deleting something already gone is success). */
+export function isNotFound(error: unknown): boolean {
+  return statusCode(error) === 404;
+}
+
+/** Maps an API call failure to the operator's typed errors. */
+export function classifyError(error: unknown, site: string, what: string): Error {
+  if (error instanceof TemporaryError || error instanceof InvalidObjectError) return error;
+  const code = statusCode(error);
+  const detail = describeError(error);
+  if (code === 400 || code === 403 || code === 422) return new InvalidObjectError(what, `${what}: ${detail}`);
+  if (code === undefined || code >= 500 || code === 429) return new SiteUnreachableError(site, detail);
+  // 404 (namespace vanished), 409 (conflict): worth retrying soon
+  return new TemporaryError(`site ${site}: ${what}: ${detail}`, 2000);
+}
+
+/** Runs an API call with a deadline: a hung member cluster must not stall a reconcile. */
+export async function withTimeout<T>(call: Promise<T>, what: string, timeoutMs = MEMBER_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs}ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([call, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeObject(obj: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
+  const ns = obj.metadata?.namespace ? `${obj.metadata.namespace}/` : '';
+  return `${obj.kind ?? 'object'} ${ns}${obj.metadata?.name ?? ''}`;
+}
+
+/** Server-side apply of one object (fieldManager discovery-operator, force). Throws classified errors. */
+export async function applyObject(clients: MemberClients, obj: K8sObject): Promise<void> {
+  const what = `apply ${describeObject(obj)}`;
+  try {
+    await withTimeout(
+      clients.objects.patch(
+        obj as unknown as KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      ),
+      what,
+    );
+  } catch (error) {
+    throw classifyError(error, clients.site, what);
+  }
+}
+
+/** Delete one object (propagationPolicy Background); NotFound counts as done. */
+export async function deleteObject(clients: MemberClients, obj: LiveObject): Promise<void> {
+  const what = `delete ${describeObject(obj)}`;
+  if (obj.metadata?.deletionTimestamp) return; // already on its way out
+  try {
+    await withTimeout(
+      clients.objects.delete(
+        {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+      ),
+      what,
+    );
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw classifyError(error, clients.site, what);
+  }
+}
+
+export interface UnitApplyResult {
+  applied: number;
+  pruned: number;
+}
+
+/**
+ * Applies a unit's objects in order (config before workloads, as rendered), then deletes `stale` — live objects
+ * carrying the unit's label that are no longer rendered (e.g. the Job of a previous inputHash).
+ */
+export async function applyUnitObjects(
+  clients: MemberClients,
+  objects: readonly K8sObject[],
+  stale: readonly LiveObject[] = [],
+): Promise<UnitApplyResult> {
+  for (const obj of objects) await applyObject(clients, obj);
+  for (const obj of stale) await deleteObject(clients, obj);
+  return { applied: objects.length, pruned: stale.length };
+}
+
+/**
+ * Makes sure the DistributedCloud's namespace exists in a member cluster (server-side applied, labelled as ours).
+ * `ensured` remembers namespaces already applied (per site, credentials and object hash) to skip needless calls.
+ */
+export class NamespaceEnsurer {
+  private readonly done = new Set<string>();
+
+  async ensure(clients: MemberClients, namespace: K8sObject, hash: string): Promise<void> {
+    const key = `${clients.site}|${clients.hash}|${namespace.metadata.name}|${hash}`;
+    if (this.done.has(key)) return;
+    await applyObject(clients, namespace);
+    this.done.add(key);
+  }
+
+  /** Forget a site's namespaces (after a NotFound, or when they were deleted). */
+  forget(site: string): void {
+    for (const k of [...this.done]) if (k.startsWith(`${site}|`)) this.done.delete(k);
+  }
+}
