@@ -1,0 +1,137 @@
+// Scenario 2: drift in member clusters is repaired — a Deployment deleted in an edge cluster comes back (new uid,
+// Available again) and an owned ConfigMap / Secret edited by hand gets its rendered data back.
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { testFleet } from '../../harness/fleet.js';
+import {
+  createDistributedCloud,
+  createTestNamespace,
+  eventually,
+  installCrdsAndSites,
+  listOwnedObjects,
+  mergePatch,
+  ref,
+  smallDistributedCloud,
+  startOperator,
+  waitForReady,
+  type OperatorProcess,
+  type TestNamespace,
+} from '../../harness/operator.js';
+
+const fleet = testFleet();
+const NAME = 'e2e-drift';
+let ns: TestNamespace;
+let op: OperatorProcess | undefined;
+
+beforeAll(async () => {
+  await installCrdsAndSites(fleet);
+  ns = await createTestNamespace(fleet, 'drift');
+  op = await startOperator({ fleet, scenario: 'drift', namespaces: [ns.name] });
+  await createDistributedCloud(fleet, smallDistributedCloud(NAME, ns.name));
+  await waitForReady(fleet, ns.name, NAME, { timeoutMs: 400_000, operators: [op] });
+}, 480_000);
+
+afterAll(async () => {
+  await ns?.cleanup(op);
+  await op?.stop();
+}, 240_000);
+
+const dcRef = () => ({ namespace: ns.name, name: NAME });
+const available = (d: { status?: { conditions?: { type: string; status: string }[] } }) =>
+  d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+
+describe('operator e2e: drift repair', () => {
+  test('a Deployment deleted in edge-1 is recreated and becomes Available again', async () => {
+    const edge = fleet.cluster('edge-1');
+    const apps = edge.kubeConfig().makeApiClient(AppsV1Api);
+    const deployments = (await listOwnedObjects(edge, dcRef())).filter((o) => o.kind === 'Deployment');
+    expect(deployments.length).toBeGreaterThan(0);
+    const victim = deployments[0]!;
+    await apps.deleteNamespacedDeployment({ name: victim.name, namespace: victim.namespace! });
+    let uid = victim.uid;
+    await eventually(
+      `${ref(victim)} recreated (new uid) and Available`,
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: victim.name, namespace: victim.namespace! });
+        uid = d.metadata!.uid!;
+        return uid !== victim.uid && available(d as never);
+      },
+      { timeoutMs: 120_000, describe: async () => `last uid ${uid} (deleted ${victim.uid})\n${op!.errorLines(15)}` },
+    );
+    expect(uid).not.toBe(victim.uid);
+    await waitForReady(fleet, ns.name, NAME, { timeoutMs: 120_000, operators: [op!] });
+  }, 300_000);
+
+  test('an owned ConfigMap edited by hand in edge-2 gets its rendered data back', async () => {
+    const edge = fleet.cluster('edge-2');
+    const core = edge.kubeConfig().makeApiClient(CoreV1Api);
+    const cms = (await listOwnedObjects(edge, dcRef())).filter(
+      (o) => o.kind === 'ConfigMap' && Object.keys(o.object.data ?? {}).length > 0,
+    );
+    expect(cms.length).toBeGreaterThan(0);
+    const victim = cms[0]!;
+    const original = victim.object.data!;
+    const key = Object.keys(original)[0]!;
+    const edited = await core.patchNamespacedConfigMap(
+      {
+        name: victim.name,
+        namespace: victim.namespace!,
+        body: { data: { [key]: 'edited by the e2e test', 'e2e-extra-key': 'x' } },
+        fieldManager: 'e2e-hand-edit',
+      },
+      mergePatch(),
+    );
+    expect(edited.data?.[key]).toBe('edited by the e2e test');
+    let last: Record<string, string> | undefined;
+    await eventually(
+      `${ref(victim)} data restored`,
+      async () => {
+        last = (await core.readNamespacedConfigMap({ name: victim.name, namespace: victim.namespace! })).data;
+        return isDeepStrictEqual(last, original);
+      },
+      {
+        timeoutMs: 120_000,
+        describe: async () =>
+          `keys now: ${Object.keys(last ?? {})}; ${key} = ${String(last?.[key]).slice(0, 200)}\n${op!.errorLines(15)}`,
+      },
+    );
+    expect(last).toEqual(original);
+  }, 300_000);
+
+  test('an owned Secret edited by hand in edge-3 gets its rendered data back', async () => {
+    const edge = fleet.cluster('edge-3');
+    const core = edge.kubeConfig().makeApiClient(CoreV1Api);
+    const secrets = (await listOwnedObjects(edge, dcRef())).filter(
+      (o) => o.kind === 'Secret' && Object.keys(o.object.data ?? {}).length > 0,
+    );
+    expect(secrets.length).toBeGreaterThan(0);
+    const victim = secrets[0]!;
+    const original = victim.object.data!;
+    const key = Object.keys(original)[0]!;
+    await core.patchNamespacedSecret(
+      {
+        name: victim.name,
+        namespace: victim.namespace!,
+        body: { data: { [key]: Buffer.from('tampered').toString('base64') } },
+        fieldManager: 'e2e-hand-edit',
+      },
+      mergePatch(),
+    );
+    let last: Record<string, string> | undefined;
+    await eventually(
+      `${ref(victim)} data restored`,
+      async () => {
+        last = (await core.readNamespacedSecret({ name: victim.name, namespace: victim.namespace! })).data;
+        return isDeepStrictEqual(last, original);
+      },
+      {
+        timeoutMs: 120_000,
+        describe: async () =>
+          `keys now: ${Object.keys(last ?? {})}; ${key} restored: ${last?.[key] === original[key]}\n${op!.errorLines(15)}`,
+      },
+    );
+    expect(last).toEqual(original);
+    await waitForReady(fleet, ns.name, NAME, { timeoutMs: 120_000, operators: [op!] });
+  }, 300_000);
+});
