@@ -93,18 +93,21 @@ build_family() {
   if [ ${#missing[@]} -gt 0 ]; then
     log "building $family $version: ${missing[*]%%=*} (cold builds take minutes on 2 cores)"
     start=$SECONDS
-    mkdir -p "$dest.tmp"
+    # One build dir per process: two concurrent runs (e.g. a CI run from another clone sharing the cache) must not
+    # overwrite each other's half-built files; the last `mv` into $dest wins, with identical content.
+    local tmp="$dest.tmp.$$"
+    mkdir -p "$tmp"
     local modflags=()
     if [ "$family" = pulumi-kubernetes ]; then
-      log "  generating the provider's embedded schema in $dest.tmp/provider"
-      modflags=(-modfile "$(prepare_pulumi_kubernetes "$dest.tmp")")
+      log "  generating the provider's embedded schema in $tmp/provider"
+      modflags=(-modfile "$(prepare_pulumi_kubernetes "$tmp")")
     fi
     for pair in "${missing[@]}"; do
       log "  go build ${pair#*=}"
-      (cd "$here/$family" && go build "${modflags[@]}" -trimpath -ldflags "$(ldflags_for "$family")" -o "$dest.tmp/${pair%%=*}" "${pair#*=}")
-      mkdir -p "$dest" && mv -f "$dest.tmp/${pair%%=*}" "$dest/${pair%%=*}"
+      (cd "$here/$family" && go build "${modflags[@]}" -trimpath -ldflags "$(ldflags_for "$family")" -o "$tmp/${pair%%=*}" "${pair#*=}")
+      mkdir -p "$dest" && mv -f "$tmp/${pair%%=*}" "$dest/${pair%%=*}"
     done
-    rm -rf "$dest.tmp"
+    rm -rf "$tmp"
     log "built $family $version in $((SECONDS - start))s -> $dest"
   else
     log "cached $family $version ($dest)"
