@@ -75,7 +75,12 @@ gen() {
       ;;
     *) echo "unknown family $family" >&2; exit 1 ;;
   esac
-  for t in ${TOOLS[$family]}; do (cd "$dir" && go get -tool "$t"); done
+  # `go get -tool <pkg>` without a version upgrades the tool's module to @latest: pin each tool to the release.
+  local v
+  case $family in
+    kubernetes) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;; helm) v=$HELM_VERSION ;;
+  esac
+  for t in ${TOOLS[$family]}; do (cd "$dir" && go get -tool "$t@$v"); done
   (cd "$dir" && go mod tidy)
   echo "generated $dir/go.mod"
 }
