@@ -7,6 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
 step "npm dependencies"; ensure_node_modules
-step "Go-built tools (etcd, Kubernetes, kwok, helm)"; bash hack/tools/build.sh
+step "Go-built tools the fleet needs (etcd, kwok, Kubernetes)"; bash hack/tools/build.sh etcd kwok kubernetes
 step "local fleet, operator and a sample DistributedCloud"
 exec npm start --silent -- "$@"
