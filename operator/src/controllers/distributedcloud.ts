@@ -29,7 +29,6 @@ import {
   type Unit,
   type UnitState,
 } from '../planner/index.js';
-import { hashOf } from '../render/hash.js';
 import {
   generatedSecretsFromData,
   generatedSecretsName,
@@ -394,7 +393,7 @@ export class DistributedCloudController {
     const ns = renderNamespace(renderCtx, view.name);
     const namespace = renderCtx.dc.metadata.namespace ?? 'default';
     ns.metadata.labels = { ...ns.metadata.labels, [LABEL_DC_NAMESPACE]: labelValue(namespace) };
-    await this.namespaces.ensure(view.clients!, ns, hashOf(ns));
+    await this.namespaces.ensure(view.clients!, ns);
   }
 
   /**
@@ -426,7 +425,7 @@ export class DistributedCloudController {
     // dropped sites with nothing left: remove the owned namespace (unless another DC of this namespace uses it)
     for (const view of views.values()) {
       if (plan.sites.includes(view.name) || !view.reachable || view.byUnit.size > 0) continue;
-      if (this.siteSharedWithAnotherDc(dc, view.name)) continue;
+      if (this.siteSharedWithAnotherDc(dc, view.name) || this.isOwnNamespace(view)) continue;
       try {
         await deleteOwnedNamespace(view.clients!, dc.metadata.namespace ?? 'default', {
           dcLabel: LABEL_DC,
@@ -455,6 +454,12 @@ export class DistributedCloudController {
       // no plan for the old selection (a site was deleted...): tear down without ordering
     }
     return deps;
+  }
+
+  /** The member cluster is the management cluster: its namespace is the one the DistributedCloud lives in. */
+  private isOwnNamespace(view: SiteView): boolean {
+    const server = this.ctx.kubeConfig.getCurrentCluster()?.server;
+    return server !== undefined && view.clients?.server.replace(/\/+$/, '') === server.replace(/\/+$/, '');
   }
 
   private siteSharedWithAnotherDc(dc: Dc, site: string): boolean {
@@ -636,7 +641,7 @@ export class DistributedCloudController {
     if (done) {
       // namespaces of every reachable site (unless another DC of this namespace still uses that site)
       for (const view of views.values()) {
-        if (!view.reachable || this.siteSharedWithAnotherDc(dc, view.name)) continue;
+        if (!view.reachable || this.siteSharedWithAnotherDc(dc, view.name) || this.isOwnNamespace(view)) continue;
         try {
           const gone = await deleteOwnedNamespace(view.clients!, dc.metadata.namespace ?? 'default', {
             dcLabel: LABEL_DC,

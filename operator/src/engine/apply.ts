@@ -140,16 +140,38 @@ export async function applyUnitObjects(
 }
 
 /**
- * Makes sure the DistributedCloud's namespace exists in a member cluster (server-side applied, labelled as ours).
- * `ensured` remembers namespaces already applied (per site, credentials and object hash) to skip needless calls.
+ * Makes sure the DistributedCloud's namespace exists in a member cluster. A namespace we create carries our labels
+ * and is ours to delete at teardown; one that already exists (e.g. the DistributedCloud's own namespace when the
+ * member cluster is the management cluster, or a namespace made by hand) is used as is and never labelled, so
+ * teardown leaves it alone. Remembers namespaces already checked (per site and credentials).
  */
 export class NamespaceEnsurer {
   private readonly done = new Set<string>();
 
-  async ensure(clients: MemberClients, namespace: K8sObject, hash: string): Promise<void> {
-    const key = `${clients.site}|${clients.hash}|${namespace.metadata.name}|${hash}`;
+  async ensure(clients: MemberClients, namespace: K8sObject): Promise<void> {
+    const name = namespace.metadata.name;
+    const key = `${clients.site}|${clients.hash}|${name}`;
     if (this.done.has(key)) return;
-    await applyObject(clients, namespace);
+    const what = `namespace ${name}`;
+    try {
+      await withTimeout(clients.core.readNamespace({ name }), `read ${what}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw classifyError(error, clients.site, `read ${what}`);
+      try {
+        await withTimeout(
+          clients.core.createNamespace({
+            body: {
+              metadata: { name, labels: namespace.metadata.labels, annotations: namespace.metadata.annotations },
+            },
+            fieldManager: FIELD_MANAGER,
+          }),
+          `create ${what}`,
+        );
+      } catch (createError) {
+        if ((createError as { code?: number }).code !== 409)
+          throw classifyError(createError, clients.site, `create ${what}`);
+      }
+    }
     this.done.add(key);
   }
 

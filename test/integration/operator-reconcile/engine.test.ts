@@ -81,7 +81,7 @@ describe('engine on a member cluster', () => {
 
   test('namespace, then every unit of the site applies and reads back without drift', async () => {
     const ns = renderNamespace(ctx, SITE);
-    await new NamespaceEnsurer().ensure(clients, ns, 'x');
+    await new NamespaceEnsurer().ensure(clients, ns);
     const live = await clients.core.readNamespace({ name: namespace });
     expect(live.metadata?.labels?.[LABEL_DC]).toBe(dc.metadata.name);
     expect(units.length).toBeGreaterThan(10);
