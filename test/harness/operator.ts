@@ -384,13 +384,17 @@ export interface TestNamespace {
   cleanup(operator?: OperatorProcess): Promise<void>;
 }
 
-/** A fresh namespace `e2e-<scenario>-<pid>` in the management cluster. */
+/**
+ * A fresh namespace `e2e-<scenario>-<pid>` in the management cluster, with a volume binder for its claims in every
+ * fleet cluster (see startVolumeBinder) running until cleanup.
+ */
 export async function createTestNamespace(fleet: TestFleet, scenario: string): Promise<TestNamespace> {
   const name = `e2e-${scenario}-${process.pid}`;
   const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({
     body: { metadata: { name, labels: { 'discovery.beyondtheclouds.io/e2e': scenario } } },
   });
+  const binder = startVolumeBinder(fleet, [name]);
   return {
     name,
     cleanup: async (operator) => {
@@ -431,6 +435,7 @@ export async function createTestNamespace(fleet: TestFleet, scenario: string): P
           .makeApiClient(CoreV1Api)
           .deleteNamespace({ name })
           .catch(() => undefined);
+      await binder.stop();
     },
   };
 }
@@ -773,4 +778,93 @@ export async function eventually(
 /** Site name -> fleet cluster (core is hosted by mgmt). */
 export function clusterForSite(fleet: TestFleet, site: string): Cluster {
   return fleet.cluster(site === 'core' ? 'mgmt' : site);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Volumes: the fleet's clusters have no volume provisioner, so StatefulSet volumeClaimTemplates would stay Pending.
+
+export interface VolumeBinder {
+  /** PersistentVolumes created so far, as "cluster/pv-name". */
+  created(): string[];
+  /** Stops polling and deletes the PersistentVolumes it created. Never throws. */
+  stop(): Promise<void>;
+}
+
+interface PvcItem {
+  metadata: { name: string; namespace: string; uid: string };
+  spec?: { resources?: { requests?: { storage?: string } }; accessModes?: string[]; storageClassName?: string };
+  status?: { phase?: string };
+}
+
+/**
+ * A stand-in provisioner for the test namespaces: every second, each Pending PersistentVolumeClaim in one of
+ * `namespaces` (in any fleet cluster) gets a hostPath PersistentVolume pre-bound to it (claimRef with the claim's uid).
+ * Clusters that have a default StorageClass are left alone (a real provisioner is there).
+ */
+export function startVolumeBinder(fleet: TestFleet, namespaces: string[]): VolumeBinder {
+  const made = new Map<string, { cluster: Cluster; name: string }>();
+  let stopped = false;
+  const skip = new Set<string>();
+  const checkedClasses = new Set<string>();
+  const pass = async (cluster: Cluster): Promise<void> => {
+    const kc = cluster.kubeConfig();
+    if (!checkedClasses.has(cluster.name)) {
+      const classes = await kubeGetJson<{ items: { metadata: { annotations?: Record<string, string> } }[] }>(
+        kc,
+        '/apis/storage.k8s.io/v1/storageclasses',
+      );
+      if (classes.items.some((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true'))
+        skip.add(cluster.name);
+      checkedClasses.add(cluster.name);
+    }
+    if (skip.has(cluster.name)) return;
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const ns of namespaces) {
+      const pvcs = await kubeGetJson<{ items: PvcItem[] }>(kc, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
+      for (const pvc of pvcs.items) {
+        if (pvc.status?.phase !== 'Pending') continue;
+        const name = `e2e-pv-${pvc.metadata.uid}`;
+        const key = `${cluster.name}/${name}`;
+        if (made.has(key)) continue;
+        await core
+          .createPersistentVolume({
+            body: {
+              metadata: { name, labels: { 'discovery.beyondtheclouds.io/e2e-volume': 'true' } },
+              spec: {
+                capacity: { storage: pvc.spec?.resources?.requests?.storage ?? '1Gi' },
+                accessModes: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'],
+                persistentVolumeReclaimPolicy: 'Retain',
+                storageClassName: pvc.spec?.storageClassName ?? '',
+                hostPath: { path: `/tmp/${name}` },
+                claimRef: { namespace: ns, name: pvc.metadata.name, uid: pvc.metadata.uid },
+              },
+            },
+          })
+          .catch((err: { code?: number }) => {
+            if (err.code !== 409) throw err;
+          });
+        made.set(key, { cluster, name });
+      }
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      // An unreachable cluster (fault-injection scenarios) must not stop binding in the others.
+      await Promise.all(fleet.all.map((c) => pass(c).catch(() => undefined)));
+      await sleep(1000);
+    }
+  })();
+  return {
+    created: () => [...made.keys()],
+    stop: async () => {
+      stopped = true;
+      await loop;
+      for (const { cluster, name } of made.values())
+        await cluster
+          .kubeConfig()
+          .makeApiClient(CoreV1Api)
+          .deletePersistentVolume({ name })
+          .catch(() => undefined);
+    },
+  };
 }
