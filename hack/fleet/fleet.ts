@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, StorageV1Api, VersionApi, type V1Node } from '@kubernetes/client-node';
 import { dump as yamlDump } from 'js-yaml';
 import { processAlive, stopBackgroundOperator } from './operator-process.js';
 import { kwokStagesYaml } from './stages.js';
@@ -119,6 +119,11 @@ function kwokctlConfig(opts: FleetOptions, cluster: string): string {
       disableQPSLimits: true,
       cacheDir: path.join(opts.dir, 'kwok', 'cache'),
     },
+    // kube-controller-manager's development hostPath provisioner gives PersistentVolumeClaims real, bound
+    // volumes (directories under /tmp/hostpath_pv on this machine), so StatefulSets with claims become Ready.
+    componentsPatches: [
+      { name: 'kube-controller-manager', extraArgs: [{ key: 'enable-hostpath-provisioner', value: 'true' }] },
+    ],
   };
   return `${yamlDump(cfg)}---\n${kwokStagesYaml()}`;
 }
@@ -240,6 +245,18 @@ async function prepareCluster(opts: FleetOptions, cluster: string): Promise<void
   const core = loadKubeConfig(opts.dir, cluster).makeApiClient(CoreV1Api);
   await waitFor(`${cluster} API server`, 60_000, async () => (await core.listNamespace()).items.length > 0);
   for (const n of nodesFor(cluster)) await ignoreConflict(core.createNode({ body: n }));
+  await ignoreConflict(
+    loadKubeConfig(opts.dir, cluster)
+      .makeApiClient(StorageV1Api)
+      .createStorageClass({
+        body: {
+          metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+          provisioner: 'kubernetes.io/host-path',
+          reclaimPolicy: 'Delete',
+          volumeBindingMode: 'Immediate',
+        },
+      }),
+  );
   await waitFor(`${cluster} nodes Ready`, 60_000, async () => (await probeCluster(opts, cluster)).ready);
   await waitFor(`${cluster} default ServiceAccount`, 60_000, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });

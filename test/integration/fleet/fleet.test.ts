@@ -75,6 +75,41 @@ describe('local fleet', () => {
     for (const p of pods.items) expect(p.spec?.nodeName).toMatch(/-cp-\d+$/);
   });
 
+  test('a StatefulSet with volume claims becomes Ready: the default StorageClass provisions and binds its volumes', async () => {
+    const apps = edge.kubeConfig().makeApiClient(AppsV1Api);
+    await apps.createNamespacedStatefulSet({
+      namespace: ns,
+      body: {
+        metadata: { name: 'db' },
+        spec: {
+          serviceName: 'db',
+          replicas: 2,
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'data' },
+              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+            },
+          ],
+        },
+      },
+    });
+    const sts = await eventually('statefulset Ready', async () => {
+      const s = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns });
+      return s.status?.readyReplicas === 2 ? s : undefined;
+    });
+    expect(sts.status?.availableReplicas).toBe(2);
+    const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: ns });
+    expect(claims.items.map((c) => [c.metadata?.name, c.status?.phase, c.spec?.storageClassName]).sort()).toEqual([
+      ['data-db-0', 'Bound', 'standard'],
+      ['data-db-1', 'Bound', 'standard'],
+    ]);
+  });
+
   test('a Job completes (its pod is driven to Succeeded by the kwok stage, after the annotated delay)', async () => {
     const batch = edge.kubeConfig().makeApiClient(BatchV1Api);
     await batch.createNamespacedJob({
