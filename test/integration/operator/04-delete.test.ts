@@ -1,6 +1,7 @@
 // Scenario 4: deleting a DistributedCloud tears down everything it owns in every member cluster, and the object goes
 // away (the operator removes its finalizer once the teardown is done).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
 import {
   FINALIZER,
@@ -37,6 +38,18 @@ afterAll(async () => {
   await op?.stop();
 }, 240_000);
 
+/** Pods (as "cluster/name") in the DC's namespace, in every cluster. */
+async function podsIn(namespace: string): Promise<string[]> {
+  const lists = await Promise.all(
+    fleet.all.map(async (c) =>
+      (await c.kubeConfig().makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items.map(
+        (p) => `${c.name}/${p.metadata!.name}`,
+      ),
+    ),
+  );
+  return lists.flat();
+}
+
 describe('operator e2e: deleting a DistributedCloud', () => {
   test('leaves no owned object in any member cluster, and the DC is gone', async () => {
     const dcRef = { namespace: ns.name, name: NAME };
@@ -46,10 +59,11 @@ describe('operator e2e: deleting a DistributedCloud', () => {
     const owned = await listOwnedEverywhere(fleet, dcRef);
     // Something to tear down in every cluster, of the kinds the catalog renders.
     expect(new Set(owned.map((o) => o.cluster))).toEqual(new Set(['mgmt', 'edge-1', 'edge-2', 'edge-3']));
-    // (no ConfigMap: the renderers keep configuration in Secrets)
+    // (no ConfigMap: the renderers keep configuration in Secrets; pods carry only selector labels, checked below)
     expect([...new Set(owned.map((o) => o.kind))]).toEqual(
-      expect.arrayContaining(['Deployment', 'StatefulSet', 'Job', 'Secret', 'Service', 'Pod', 'Namespace']),
+      expect.arrayContaining(['Deployment', 'StatefulSet', 'Job', 'Secret', 'Service', 'Namespace']),
     );
+    expect((await podsIn(ns.name)).length).toBeGreaterThan(0);
 
     await dcApi(fleet).deleteNamespacedCustomObject({
       group: GROUP,
@@ -75,6 +89,15 @@ describe('operator e2e: deleting a DistributedCloud', () => {
         return left.length === 0;
       },
       { timeoutMs: 180_000, describe: async () => `still there (${left.length}): ${left.slice(0, 25).join(', ')}` },
+    );
+    let pods: string[] = [];
+    await eventually(
+      `no pod left in namespace ${ns.name} of any cluster`,
+      async () => {
+        pods = await podsIn(ns.name);
+        return pods.length === 0;
+      },
+      { timeoutMs: 180_000, describe: async () => `still there: ${pods.slice(0, 25).join(', ')}` },
     );
   }, 900_000);
 });
