@@ -317,6 +317,21 @@ export async function leaseHolder(fleet: TestFleet, name: string): Promise<strin
   }
 }
 
+/**
+ * afterAll of a scenario: tears the namespace down (through a live operator when there is one), stops every operator
+ * and deletes their leader-election Leases. Never throws.
+ */
+export async function finishScenario(
+  fleet: TestFleet,
+  ns: TestNamespace | undefined,
+  ...operators: (OperatorProcess | undefined)[]
+): Promise<void> {
+  const ops = operators.filter((o): o is OperatorProcess => !!o);
+  await ns?.cleanup(ops.find((o) => o.running)).catch(() => undefined);
+  await Promise.all(ops.map((o) => o.stop()));
+  for (const id of new Set(ops.map((o) => o.leaderElectionId))) await deleteLease(fleet, id);
+}
+
 /** Starts an operator and waits for /readyz. */
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
   const op = new OperatorProcess(options);

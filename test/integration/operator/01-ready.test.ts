@@ -10,6 +10,7 @@ import {
   UNIT_LABEL,
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   installCrdsAndSites,
   kubectl,
   listOwnedEverywhere,
@@ -34,8 +35,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 240_000);
 
 describe('operator e2e: the distributed sample reaches Ready', () => {

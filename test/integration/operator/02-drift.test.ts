@@ -7,6 +7,7 @@ import { testFleet } from '../../harness/fleet.js';
 import {
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   eventually,
   installCrdsAndSites,
   listOwnedObjects,
@@ -34,8 +35,7 @@ beforeAll(async () => {
 }, 480_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 240_000);
 
 const dcRef = () => ({ namespace: ns.name, name: NAME });

@@ -5,6 +5,7 @@ import { testFleet } from '../../harness/fleet.js';
 import {
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   eventually,
   installCrdsAndSites,
   listOwnedEverywhere,
@@ -31,8 +32,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 240_000);
 
 describe('operator e2e: a site removed from the DistributedCloud', () => {

@@ -7,6 +7,7 @@ import {
   FINALIZER,
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   dcApi,
   eventually,
   GROUP,
@@ -34,8 +35,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 240_000);
 
 /** Pods (as "cluster/name") in the DC's namespace, in every cluster. */

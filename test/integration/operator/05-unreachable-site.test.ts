@@ -8,6 +8,7 @@ import {
   conditionOf,
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   describeDc,
   eventually,
   installCrdsAndSites,
@@ -36,8 +37,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 300_000);
 
 /** Units that need nothing from the stopped site: not applied there and not depending on a unit of it that was not

@@ -11,6 +11,7 @@ import {
   INPUT_HASH_ANNOTATION,
   createDistributedCloud,
   createTestNamespace,
+  finishScenario,
   installCrdsAndSites,
   listEdgeSites,
   listOwnedEverywhere,
@@ -38,8 +39,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await ns?.cleanup(op);
-  await op?.stop();
+  await finishScenario(fleet, ns, op);
 }, 240_000);
 
 const readyCount = (units: { phase?: string }[] | undefined) => (units ?? []).filter((u) => u.phase === 'Ready').length;

@@ -5,8 +5,8 @@ import { testFleet } from '../../harness/fleet.js';
 import {
   createDistributedCloud,
   createTestNamespace,
-  deleteLease,
   eventually,
+  finishScenario,
   installCrdsAndSites,
   leaseHolder,
   listOwnedObjects,
@@ -37,10 +37,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const alive = [a, b].find((o) => o?.running);
-  await ns?.cleanup(alive);
-  await Promise.all([a?.stop(), b?.stop()]);
-  await deleteLease(fleet, LEASE);
+  await finishScenario(fleet, ns, a, b);
 }, 240_000);
 
 const reconciles = async (op: OperatorProcess) => metricSum(await op.metrics(), 'discovery_reconciles_total');
