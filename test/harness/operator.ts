@@ -798,6 +798,8 @@ export function clusterForSite(fleet: TestFleet, site: string): Cluster {
 // ---------------------------------------------------------------------------------------------------------------
 // Volumes: the fleet's clusters have no volume provisioner, so StatefulSet volumeClaimTemplates would stay Pending.
 
+export const PROVISIONER_GRACE_MS = 5000;
+
 export interface VolumeBinder {
   /** PersistentVolumes created so far, as "cluster/pv-name". */
   created(): string[];
@@ -806,38 +808,29 @@ export interface VolumeBinder {
 }
 
 interface PvcItem {
-  metadata: { name: string; namespace: string; uid: string };
+  metadata: { name: string; namespace: string; uid: string; creationTimestamp?: string };
   spec?: { resources?: { requests?: { storage?: string } }; accessModes?: string[]; storageClassName?: string };
   status?: { phase?: string };
 }
 
 /**
- * A stand-in provisioner for the test namespaces: every second, each Pending PersistentVolumeClaim in one of
- * `namespaces` (in any fleet cluster) gets a hostPath PersistentVolume pre-bound to it (claimRef with the claim's uid).
- * Clusters that have a default StorageClass are left alone (a real provisioner is there).
+ * A fallback provisioner for the test namespaces: every second, each PersistentVolumeClaim in one of `namespaces` (in
+ * any fleet cluster) still Pending PROVISIONER_GRACE_MS after its creation gets a hostPath PersistentVolume pre-bound to
+ * it (claimRef with the claim's uid, same storage class). Fleets started before the hostPath provisioner and default
+ * StorageClass were added have no provisioner at all; on newer ones it should find nothing to do.
  */
 export function startVolumeBinder(fleet: TestFleet, namespaces: string[]): VolumeBinder {
   const made = new Map<string, { cluster: Cluster; name: string }>();
   let stopped = false;
-  const skip = new Set<string>();
-  const checkedClasses = new Set<string>();
   const pass = async (cluster: Cluster): Promise<void> => {
     const kc = cluster.kubeConfig();
-    if (!checkedClasses.has(cluster.name)) {
-      const classes = await kubeGetJson<{ items: { metadata: { annotations?: Record<string, string> } }[] }>(
-        kc,
-        '/apis/storage.k8s.io/v1/storageclasses',
-      );
-      if (classes.items.some((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true'))
-        skip.add(cluster.name);
-      checkedClasses.add(cluster.name);
-    }
-    if (skip.has(cluster.name)) return;
     const core = kc.makeApiClient(CoreV1Api);
     for (const ns of namespaces) {
       const pvcs = await kubeGetJson<{ items: PvcItem[] }>(kc, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
       for (const pvc of pvcs.items) {
         if (pvc.status?.phase !== 'Pending') continue;
+        // A real provisioner (the fleet's default StorageClass, when it has one) gets the first few seconds.
+        if (Date.now() - Date.parse(pvc.metadata.creationTimestamp ?? '') < PROVISIONER_GRACE_MS) continue;
         const name = `e2e-pv-${pvc.metadata.uid}`;
         const key = `${cluster.name}/${name}`;
         if (made.has(key)) continue;
