@@ -67,6 +67,10 @@ describe('operator e2e: two replicas with leader election', () => {
     expect(await leaderGauge(standby)).toBe(0);
     expect(await reconciles(leader)).toBeGreaterThan(0);
     expect(await reconciles(standby)).toBe(0);
+    // Their logs agree: only the leader applied units.
+    const applied = (op: OperatorProcess) => op.logEntries().filter((e) => e.message === 'unit applied').length;
+    expect(applied(leader)).toBeGreaterThan(0);
+    expect(applied(standby)).toBe(0);
     // Both replicas are ready (warm caches), leader or not.
     const readyz = await fetch(`http://127.0.0.1:${standby.port}/readyz`);
     expect(readyz.status).toBe(200);
