@@ -399,17 +399,13 @@ export interface TestNamespace {
   cleanup(operator?: OperatorProcess): Promise<void>;
 }
 
-/**
- * A fresh namespace `e2e-<scenario>-<pid>` in the management cluster, with a volume binder for its claims in every
- * fleet cluster (see startVolumeBinder) running until cleanup.
- */
+/** A fresh namespace `e2e-<scenario>-<pid>` in the management cluster (claims are bound by the fleet's provisioner). */
 export async function createTestNamespace(fleet: TestFleet, scenario: string): Promise<TestNamespace> {
   const name = `e2e-${scenario}-${process.pid}`;
   const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({
     body: { metadata: { name, labels: { 'discovery.beyondtheclouds.io/e2e': scenario } } },
   });
-  const binder = startVolumeBinder(fleet, [name]);
   return {
     name,
     cleanup: async (operator) => {
@@ -450,7 +446,6 @@ export async function createTestNamespace(fleet: TestFleet, scenario: string): P
           .makeApiClient(CoreV1Api)
           .deleteNamespace({ name })
           .catch(() => undefined);
-      await binder.stop();
     },
   };
 }
@@ -793,86 +788,4 @@ export async function eventually(
 /** Site name -> fleet cluster (core is hosted by mgmt). */
 export function clusterForSite(fleet: TestFleet, site: string): Cluster {
   return fleet.cluster(site === 'core' ? 'mgmt' : site);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Volumes: the fleet's clusters have no volume provisioner, so StatefulSet volumeClaimTemplates would stay Pending.
-
-export const PROVISIONER_GRACE_MS = 5000;
-
-export interface VolumeBinder {
-  /** PersistentVolumes created so far, as "cluster/pv-name". */
-  created(): string[];
-  /** Stops polling and deletes the PersistentVolumes it created. Never throws. */
-  stop(): Promise<void>;
-}
-
-interface PvcItem {
-  metadata: { name: string; namespace: string; uid: string; creationTimestamp?: string };
-  spec?: { resources?: { requests?: { storage?: string } }; accessModes?: string[]; storageClassName?: string };
-  status?: { phase?: string };
-}
-
-/**
- * A fallback provisioner for the test namespaces: every second, each PersistentVolumeClaim in one of `namespaces` (in
- * any fleet cluster) still Pending PROVISIONER_GRACE_MS after its creation gets a hostPath PersistentVolume pre-bound to
- * it (claimRef with the claim's uid, same storage class). Fleets started before the hostPath provisioner and default
- * StorageClass were added have no provisioner at all; on newer ones it should find nothing to do.
- */
-export function startVolumeBinder(fleet: TestFleet, namespaces: string[]): VolumeBinder {
-  const made = new Map<string, { cluster: Cluster; name: string }>();
-  let stopped = false;
-  const pass = async (cluster: Cluster): Promise<void> => {
-    const kc = cluster.kubeConfig();
-    const core = kc.makeApiClient(CoreV1Api);
-    for (const ns of namespaces) {
-      const pvcs = await kubeGetJson<{ items: PvcItem[] }>(kc, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
-      for (const pvc of pvcs.items) {
-        if (pvc.status?.phase !== 'Pending') continue;
-        // A real provisioner (the fleet's default StorageClass, when it has one) gets the first few seconds.
-        if (Date.now() - Date.parse(pvc.metadata.creationTimestamp ?? '') < PROVISIONER_GRACE_MS) continue;
-        const name = `e2e-pv-${pvc.metadata.uid}`;
-        const key = `${cluster.name}/${name}`;
-        if (made.has(key)) continue;
-        await core
-          .createPersistentVolume({
-            body: {
-              metadata: { name, labels: { 'discovery.beyondtheclouds.io/e2e-volume': 'true' } },
-              spec: {
-                capacity: { storage: pvc.spec?.resources?.requests?.storage ?? '1Gi' },
-                accessModes: ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'],
-                persistentVolumeReclaimPolicy: 'Retain',
-                storageClassName: pvc.spec?.storageClassName ?? '',
-                hostPath: { path: `/tmp/${name}` },
-                claimRef: { namespace: ns, name: pvc.metadata.name, uid: pvc.metadata.uid },
-              },
-            },
-          })
-          .catch((err: { code?: number }) => {
-            if (err.code !== 409) throw err;
-          });
-        made.set(key, { cluster, name });
-      }
-    }
-  };
-  const loop = (async () => {
-    while (!stopped) {
-      // An unreachable cluster (fault-injection scenarios) must not stop binding in the others.
-      await Promise.all(fleet.all.map((c) => pass(c).catch(() => undefined)));
-      await sleep(1000);
-    }
-  })();
-  return {
-    created: () => [...made.keys()],
-    stop: async () => {
-      stopped = true;
-      await loop;
-      for (const { cluster, name } of made.values())
-        await cluster
-          .kubeConfig()
-          .makeApiClient(CoreV1Api)
-          .deletePersistentVolume({ name })
-          .catch(() => undefined);
-    },
-  };
 }

@@ -35,9 +35,18 @@ interface ServerError {
   message: string;
 }
 
-/** Creates the object with dryRun=All and strict field validation (kubectl's default); returns the server's answer. */
+/**
+ * Creates the object with dryRun=All and strict field validation (kubectl's default); returns the server's answer.
+ * EdgeSites are cluster-scoped and the samples may already be applied on a shared fleet (main job, e2e tests), so the
+ * dry run uses a name of its own: a create must not hit AlreadyExists before validation.
+ */
 async function dryRunCreate(object: Obj): Promise<{ ok: true; value: Obj } | { ok: false; errors: ServerError[] }> {
-  const common = { group: GROUP, version: VERSION, body: object, dryRun: 'All', fieldValidation: 'Strict' };
+  const meta = (object.metadata ?? {}) as Obj;
+  const body =
+    object.kind === 'EdgeSite' && typeof meta.name === 'string'
+      ? { ...object, metadata: { ...meta, name: `${meta.name}-dryrun-${process.pid}` } }
+      : object;
+  const common = { group: GROUP, version: VERSION, body, dryRun: 'All', fieldValidation: 'Strict' };
   try {
     const value =
       object.kind === 'EdgeSite'
