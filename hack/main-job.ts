@@ -148,19 +148,22 @@ async function main(): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  console.log(`
-${stamp(t0)} DistributedCloud ${ns}/${name} is Ready across the fleet. Explore it:
-
-  export KUBECONFIG=${path.join(fleet.dir, 'kubeconfig')}      # contexts: mgmt (core site), edge-1, edge-2, edge-3
-  kubectl get edgesites                                 # es: region, role, RTT, readiness, Kubernetes version
-  kubectl -n ${ns} get distributedclouds                    # dc: topology, sites, ready, progress
-  kubectl -n ${ns} get dc ${name} -o yaml                # conditions, per-site and per-unit status
-  kubectl -n ${ns} get events --sort-by=.lastTimestamp
-  kubectl --context edge-1 -n ${ns} get deploy,sts,ds,jobs,svc,secrets -l discovery.beyondtheclouds.io/dc=${name}
-  kubectl -n ${ns} wait --for=condition=Ready dc/${name}
-  npx discovery plan -f crds/samples/sites.yaml -f crds/samples/dc-${sample}.yaml   # after npm run build
-
-Stop everything (operator and clusters): npm run fleet -- down`);
+  const explore: [string, string][] = [
+    [`export KUBECONFIG=${path.join(fleet.dir, 'kubeconfig')}`, 'contexts: mgmt (core site), edge-1, edge-2, edge-3'],
+    ['kubectl get edgesites', 'region, role, RTT, readiness, Kubernetes version'],
+    [`kubectl -n ${ns} get distributedclouds`, 'topology, sites, ready, progress'],
+    [`kubectl -n ${ns} get dc ${name} -o yaml`, 'conditions, per-site and per-unit status'],
+    [`kubectl -n ${ns} get events --sort-by=.lastTimestamp`, 'what the operator did'],
+    [
+      `kubectl --context edge-1 -n ${ns} get deploy,sts,ds,jobs -l discovery.beyondtheclouds.io/dc=${name}`,
+      "edge-1's units",
+    ],
+    [`kubectl -n ${ns} wait --for=condition=Ready dc/${name}`, 'what GitOps tools and scripts wait on'],
+    ['curl -s http://127.0.0.1:18080/metrics | grep ^discovery_', "the operator's metrics"],
+    ['npm run fleet -- down', 'stop the operator and every cluster'],
+  ];
+  console.log(`\n${stamp(t0)} DistributedCloud ${ns}/${name} is Ready across the fleet. Explore it:\n`);
+  for (const [cmd, what] of explore) console.log(`  # ${what}\n  ${cmd}`);
   return 0;
 }
 
