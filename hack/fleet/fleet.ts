@@ -6,8 +6,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig, StorageV1Api, VersionApi, type V1Node } from '@kubernetes/client-node';
-import { dump as yamlDump } from 'js-yaml';
+import {
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  StorageV1Api,
+  VersionApi,
+  setHeaderOptions,
+  type V1Node,
+} from '@kubernetes/client-node';
+import { dump as yamlDump, loadAll as yamlLoadAll } from 'js-yaml';
 import { processAlive, stopBackgroundOperator } from './operator-process.js';
 import { kwokStagesYaml } from './stages.js';
 
@@ -186,8 +194,27 @@ export async function probeCluster(opts: FleetOptions, cluster: string, timeoutM
   return health;
 }
 
+/**
+ * Region and zone for a site's nodes: those of the sample EdgeSite of the same name (crds/samples/sites.yaml), so the
+ * samples' per-site nodeSelectors match the fleet; `<site>` / `<site>-a` for sites the samples do not describe.
+ */
+export function siteTopology(site: string): { region: string; zone: string } {
+  const file = path.join(REPO_ROOT, 'crds', 'samples', 'sites.yaml');
+  const docs = existsSync(file)
+    ? (yamlLoadAll(readFileSync(file, 'utf8')) as {
+        kind?: string;
+        metadata?: { name?: string };
+        spec?: { region?: string; zone?: string };
+      }[])
+    : [];
+  const sample = docs.find((d) => d?.kind === 'EdgeSite' && d.metadata?.name === site)?.spec;
+  const region = sample?.region ?? site;
+  return { region, zone: sample?.zone ?? `${region}-a` };
+}
+
 function nodesFor(cluster: string): V1Node[] {
   const site = siteForCluster(cluster);
+  const { region, zone } = siteTopology(site);
   const node = (name: string, role: 'control-plane' | 'compute'): V1Node => ({
     apiVersion: 'v1',
     kind: 'Node',
@@ -203,8 +230,8 @@ function nodesFor(cluster: string): V1Node[] {
         ...(role === 'control-plane'
           ? { 'openstack-control-plane': 'enabled' }
           : { 'openstack-compute-node': 'enabled' }),
-        'topology.kubernetes.io/region': site,
-        'topology.kubernetes.io/zone': `${site}-a`,
+        'topology.kubernetes.io/region': region,
+        'topology.kubernetes.io/zone': zone,
       },
     },
     spec: {},
@@ -244,7 +271,16 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 async function prepareCluster(opts: FleetOptions, cluster: string): Promise<void> {
   const core = loadKubeConfig(opts.dir, cluster).makeApiClient(CoreV1Api);
   await waitFor(`${cluster} API server`, 60_000, async () => (await core.listNamespace()).items.length > 0);
-  for (const n of nodesFor(cluster)) await ignoreConflict(core.createNode({ body: n }));
+  for (const n of nodesFor(cluster)) {
+    const created = await ignoreConflict(core.createNode({ body: n }));
+    // An existing node keeps its name but gets today's labels (e.g. after the samples' zones changed).
+    if (!created) {
+      await core.patchNode(
+        { name: n.metadata!.name!, body: { metadata: { labels: n.metadata!.labels } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+  }
   await ignoreConflict(
     loadKubeConfig(opts.dir, cluster)
       .makeApiClient(StorageV1Api)

@@ -2,6 +2,7 @@
 // kubelets), CRDs are served, and a stopped API server fails loudly while the other clusters keep answering.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { ApiextensionsV1Api, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { siteForCluster, siteTopology } from '../../../hack/fleet/fleet.js';
 import { POD_COMPLETE_DELAY_ANNOTATION } from '../../../hack/fleet/stages.js';
 import { testFleet } from '../../harness/fleet.js';
 
@@ -39,8 +40,11 @@ describe('local fleet', () => {
       const control = nodes.items.filter((n) => n.metadata?.labels?.['openstack-control-plane'] === 'enabled');
       expect(compute.length).toBeGreaterThan(0);
       expect(control.length).toBeGreaterThan(0);
+      // Zones come from the sample EdgeSites so the samples' per-site nodeSelectors (e.g. cells' edge-3) can match.
+      const { zone } = siteTopology(siteForCluster(c.name));
       for (const n of nodes.items) {
         expect(n.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('True');
+        expect(n.metadata?.labels?.['topology.kubernetes.io/zone']).toBe(zone);
       }
     }
   });
