@@ -3,8 +3,10 @@
 # pulumi and its Kubernetes provider plugin pulumi-resource-kubernetes)
 # from Go modules into a cache outside the repo, keyed by family, version, Go version and go.sum hash, and links
 # them into <repo>/.tools/bin. With everything cached it only re-links (a second or two).
-# Usage: hack/tools/build.sh [family ...]       families: kubernetes etcd kwok helm pulumi pulumi-kubernetes
-#        (default: all; the fleet needs the first four, the Pulumi integration test the last two)
+# Usage: hack/tools/build.sh [family ...]
+#        families: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns
+#        (default: all; the fleet needs kubernetes etcd kwok, real nodes also kubernetes-node containerd coredns,
+#        the chart and Pulumi tests helm pulumi pulumi-kubernetes)
 # Env:   DISCOVERY_TOOLS_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/discovery-tools)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,18 +41,32 @@ k8s_ldflags() {
 spec() {
   case $1 in
     kubernetes) echo "$KUBERNETES_VERSION|kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl" ;;
+    kubernetes-node) echo "$KUBERNETES_VERSION|kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy" ;;
+    containerd) echo "$CONTAINERD_VERSION|containerd=github.com/containerd/containerd/v2/cmd/containerd containerd-shim-runc-v2=github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 ctr=github.com/containerd/containerd/v2/cmd/ctr" ;;
+    coredns) echo "$COREDNS_VERSION|coredns=github.com/coredns/coredns" ;;
     etcd) echo "$ETCD_VERSION|etcd=go.etcd.io/etcd/server/v3" ;;
     kwok) echo "$KWOK_VERSION|kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl" ;;
     helm) echo "$HELM_VERSION|helm=helm.sh/helm/v3/cmd/helm" ;;
     pulumi) echo "$PULUMI_VERSION|pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" ;;
     pulumi-kubernetes) echo "$PULUMI_KUBERNETES_VERSION|pulumi-resource-kubernetes=github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
-    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes)" >&2; exit 2 ;;
+    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns)" >&2; exit 2 ;;
+  esac
+}
+
+# Build tags per family: containerd without the storage/snapshotter back ends that need cgo or kernel features the
+# fleet does not use (overlayfs and native snapshotters stay).
+tags_for() {
+  case $1 in
+    containerd) echo "no_btrfs no_devmapper no_zfs no_aufs" ;;
+    *) echo "" ;;
   esac
 }
 
 ldflags_for() {
   case $1 in
-    kubernetes) k8s_ldflags ;;
+    kubernetes | kubernetes-node) k8s_ldflags ;;
+    containerd) echo "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION -X github.com/containerd/containerd/v2/version.Revision=release" ;;
+    coredns) echo "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ;;
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" ;;
     helm) echo "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
     pulumi) echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
@@ -104,7 +120,7 @@ build_family() {
     fi
     for pair in "${missing[@]}"; do
       log "  go build ${pair#*=}"
-      (cd "$here/$family" && go build "${modflags[@]}" -trimpath -ldflags "$(ldflags_for "$family")" -o "$tmp/${pair%%=*}" "${pair#*=}")
+      (cd "$here/$family" && go build "${modflags[@]}" -trimpath -tags "$(tags_for "$family")" -ldflags "$(ldflags_for "$family")" -o "$tmp/${pair%%=*}" "${pair#*=}")
       mkdir -p "$dest" && mv -f "$tmp/${pair%%=*}" "$dest/${pair%%=*}"
     done
     rm -rf "$tmp"

@@ -13,6 +13,9 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 # tools of each family: main packages declared with go.mod `tool` directives
 declare -A TOOLS=(
   [kubernetes]="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
+  [kubernetes-node]="k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy"
+  [containerd]="github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr"
+  [coredns]="github.com/coredns/coredns"
   [etcd]="go.etcd.io/etcd/server/v3"
   [kwok]="sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl"
   [helm]="helm.sh/helm/v3/cmd/helm"
@@ -38,7 +41,7 @@ gen() {
   rm -f "$dir/go.mod" "$dir/go.sum"
   (cd "$dir" && go mod init "discovery.local/tools/$family" >/dev/null 2>&1)
   case $family in
-    kubernetes)
+    kubernetes | kubernetes-node)
       local v=$KUBERNETES_VERSION staging_v="v0.${KUBERNETES_VERSION#v1.}" gomod
       gomod=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
       [ -f "$gomod" ] || { echo "error: could not download go.mod of k8s.io/kubernetes@$v" >&2; exit 1; }
@@ -54,6 +57,14 @@ gen() {
       (cd "$dir" && go get "k8s.io/kubernetes@$v")
       ;;
     etcd) (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/api/v3@$ETCD_VERSION") ;;
+    containerd)
+      copy_module_replaces "$dir" github.com/containerd/containerd/v2 "$CONTAINERD_VERSION"
+      (cd "$dir" && go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION")
+      ;;
+    coredns)
+      copy_module_replaces "$dir" github.com/coredns/coredns "$COREDNS_VERSION"
+      (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION")
+      ;;
     kwok) (cd "$dir" && go get "sigs.k8s.io/kwok@$KWOK_VERSION") ;;
     helm) (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION") ;;
     pulumi)
@@ -78,7 +89,8 @@ gen() {
   # `go get -tool <pkg>` without a version upgrades the tool's module to @latest: pin each tool to the release.
   local v
   case $family in
-    kubernetes) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;; helm) v=$HELM_VERSION ;;
+    kubernetes | kubernetes-node) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;;
+    helm) v=$HELM_VERSION ;; containerd) v=$CONTAINERD_VERSION ;; coredns) v=$COREDNS_VERSION ;;
   esac
   for t in ${TOOLS[$family]}; do (cd "$dir" && go get -tool "$t@$v"); done
   (cd "$dir" && go mod tidy)
@@ -86,5 +98,5 @@ gen() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(kubernetes etcd kwok helm pulumi pulumi-kubernetes)
+[ ${#families[@]} -gt 0 ] || families=(kubernetes kubernetes-node containerd coredns etcd kwok helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do gen "$f"; done
