@@ -25,5 +25,14 @@ export default {
       globalSetup: '<rootDir>/test/harness/global-setup.mjs',
       globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
     },
+    {
+      // Real containers on real nodes (kubelet + containerd per cluster, in network namespaces): needs root.
+      ...common,
+      displayName: 'real-nodes',
+      testMatch: ['<rootDir>/test/real/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/harness/integration-env.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
+    },
   ],
 };

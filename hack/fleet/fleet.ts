@@ -1,6 +1,11 @@
 // Local fleet of real Kubernetes control planes (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
-// managed by kwokctl's binary runtime, with kwok simulating labelled nodes. Loopback only.
-// Layout under the fleet dir: kwok/ (kwokctl workdir), kubeconfigs/<cluster>.yaml, kubeconfig (merged), stages.yaml.
+// managed by kwokctl's binary runtime. Nodes (--nodes): kwok-simulated labelled nodes on loopback (kwok, the
+// default), or one real node per cluster (real: kubelet + containerd + kube-proxy, see nodes.ts), or both (mixed:
+// the real node runs infrastructure, kwok nodes take the OpenStack workloads). With real nodes each cluster — its
+// control plane and its node — lives in a network namespace of its own, with its own address on a bridge standing
+// for the WAN.
+// Layout under the fleet dir: kwok/ (kwokctl workdir), kubeconfigs/<cluster>.yaml, kubeconfig (merged),
+// fleet.json (mode), nodes/<cluster>/ (real nodes' configs, certificates and logs).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,12 +15,35 @@ import {
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
+  AppsV1Api,
   StorageV1Api,
   VersionApi,
   setHeaderOptions,
   type V1Node,
 } from '@kubernetes/client-node';
-import { dump as yamlDump, loadAll as yamlLoadAll } from 'js-yaml';
+import { dump as yamlDump, load as yamlLoad, loadAll as yamlLoadAll } from 'js-yaml';
+import { FLEET_NODE_LABEL, applyObjects, coreDnsObjects, localPathObjects } from './addons.js';
+import { fleetImageArchives, fleetImageRef } from './images.js';
+import {
+  NODE_MODES,
+  nodeLayout,
+  realNetwork,
+  type NodeLayout,
+  type NodeMode,
+  type RealNetwork,
+} from './node-config.js';
+import {
+  ensureNodeNetwork,
+  ensureWan,
+  inNetns,
+  realNodeLeftovers,
+  removeNodeNetwork,
+  removePodLogLinks,
+  removeWan,
+  requireRealNodeHost,
+  startRealNode,
+  stopRealNode,
+} from './nodes.js';
 import { processAlive, stopBackgroundOperator } from './operator-process.js';
 import { kwokStagesYaml } from './stages.js';
 
@@ -26,6 +54,8 @@ export const MANAGEMENT_CLUSTER = 'mgmt';
 /** EdgeSite name of the core site, which the management cluster hosts. */
 export const CORE_SITE = 'core';
 export const SITE_SECRET_NAMESPACE = 'discovery-system';
+/** ClusterIP of the `kubernetes` Service: the first address of kube-apiserver's default range 10.0.0.0/24. */
+export const KUBERNETES_SERVICE_IP = '10.0.0.1';
 
 export interface FleetOptions {
   /** Fleet state directory (default <repo>/.fleet, or $DISCOVERY_FLEET_DIR). */
@@ -36,6 +66,8 @@ export interface FleetOptions {
   binDir: string;
   /** First loopback port of the fleet; cluster i uses portBase + 10*i .. +5 (default 26400, $DISCOVERY_FLEET_PORT_BASE). */
   portBase: number;
+  /** kwok (simulated nodes), real (one real node per cluster) or mixed (both); default kwok, $DISCOVERY_FLEET_NODES. */
+  nodes: NodeMode;
   log: (msg: string) => void;
 }
 
@@ -43,13 +75,59 @@ export function defaultFleetOptions(overrides: Partial<FleetOptions> = {}): Flee
   const edges = overrides.edges ?? Number(process.env.DISCOVERY_FLEET_EDGES ?? 3);
   if (!Number.isInteger(edges) || edges < 0 || edges > 20)
     throw new Error(`edges must be an integer in 0..20, got ${edges}`);
+  const nodes = (overrides.nodes ?? process.env.DISCOVERY_FLEET_NODES ?? 'kwok') as NodeMode;
+  if (!NODE_MODES.includes(nodes)) throw new Error(`nodes must be one of ${NODE_MODES.join(', ')}, got "${nodes}"`);
   return {
     dir: overrides.dir ?? process.env.DISCOVERY_FLEET_DIR ?? path.join(REPO_ROOT, '.fleet'),
     edges,
     binDir: overrides.binDir ?? path.join(REPO_ROOT, '.tools', 'bin'),
     portBase: overrides.portBase ?? Number(process.env.DISCOVERY_FLEET_PORT_BASE ?? 26400),
+    nodes,
     log: overrides.log ?? ((m) => console.log(m)),
   };
+}
+
+/** What a running fleet was brought up with (fleet.json), so down/status/tests act on the fleet that exists. */
+export interface FleetState {
+  nodes: NodeMode;
+  edges: number;
+}
+
+export function readFleetState(dir: string): FleetState | undefined {
+  const f = path.join(dir, 'fleet.json');
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as FleetState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeFleetState(opts: FleetOptions): void {
+  mkdirSync(opts.dir, { recursive: true });
+  writeFileSync(path.join(opts.dir, 'fleet.json'), `${JSON.stringify({ nodes: opts.nodes, edges: opts.edges })}\n`);
+}
+
+/** The options with the node mode of the fleet that exists (down/status must not guess). */
+export function effectiveOptions(opts: FleetOptions): FleetOptions {
+  const state = readFleetState(opts.dir);
+  return state ? { ...opts, nodes: state.nodes } : opts;
+}
+
+export function hasRealNodes(opts: FleetOptions): boolean {
+  return opts.nodes === 'real' || opts.nodes === 'mixed';
+}
+
+/** Network of the fleet's real nodes (its names and addresses derive from the port base). */
+export function fleetNetwork(opts: FleetOptions): RealNetwork {
+  return realNetwork(opts.portBase);
+}
+
+/** The real node of a cluster (meaningful when hasRealNodes). */
+export function clusterNode(opts: FleetOptions, cluster: string): NodeLayout {
+  const i = clusterNames(opts.edges).indexOf(cluster);
+  if (i < 0) throw new Error(`unknown fleet cluster ${cluster}`);
+  return nodeLayout(fleetNetwork(opts), opts.dir, cluster, i);
 }
 
 export function clusterNames(edges: number): string[] {
@@ -75,10 +153,16 @@ function kwokEnv(opts: FleetOptions): NodeJS.ProcessEnv {
   return { ...process.env, KWOK_WORKDIR: path.join(opts.dir, 'kwok') };
 }
 
-async function kwokctl(opts: FleetOptions, args: string[], timeoutMs = 180_000): Promise<string> {
+/**
+ * Runs kwokctl. With real nodes, commands that start a cluster's components run inside that cluster's network
+ * namespace (`inCluster`), so its control plane listens on the node's address and reaches the kubelet locally.
+ */
+async function kwokctl(opts: FleetOptions, args: string[], inCluster?: string, timeoutMs = 180_000): Promise<string> {
   const bin = path.join(opts.binDir, 'kwokctl');
+  const [cmd, argv] =
+    inCluster && hasRealNodes(opts) ? inNetns(clusterNode(opts, inCluster).netns, bin, args) : [bin, args];
   try {
-    const { stdout } = await run(bin, args, { env: kwokEnv(opts), timeout: timeoutMs, maxBuffer: 16 << 20 });
+    const { stdout } = await run(cmd, argv, { env: kwokEnv(opts), timeout: timeoutMs, maxBuffer: 16 << 20 });
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -103,9 +187,24 @@ export function clusterPorts(opts: FleetOptions, cluster: string) {
   return { apiserver: b, etcd: b + 1, etcdPeer: b + 2, controllerManager: b + 3, scheduler: b + 4, kwok: b + 5 };
 }
 
+/** kwokctl's certificate directory of a cluster (CA, and the admin certificate the API server also serves with). */
+export function clusterPki(opts: FleetOptions, cluster: string) {
+  const dir = path.join(opts.dir, 'kwok', 'clusters', cluster, 'pki');
+  return {
+    dir,
+    caCrt: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    adminCrt: path.join(dir, 'admin.crt'),
+    adminKey: path.join(dir, 'admin.key'),
+  };
+}
+
 function kwokctlConfig(opts: FleetOptions, cluster: string): string {
   const b = (name: string) => path.join(opts.binDir, name);
   const ports = clusterPorts(opts, cluster);
+  const real = hasRealNodes(opts);
+  const node = real ? clusterNode(opts, cluster) : undefined;
+  const pki = clusterPki(opts, cluster);
   const cfg = {
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
     kind: 'KwokctlConfiguration',
@@ -126,17 +225,50 @@ function kwokctlConfig(opts: FleetOptions, cluster: string): string {
       kwokControllerBinary: b('kwok'),
       disableQPSLimits: true,
       cacheDir: path.join(opts.dir, 'kwok', 'cache'),
+      // Pods reach the API server through the kubernetes Service (first address of the default service range).
+      ...(node ? { kubeApiserverCertSANs: [node.ip, KUBERNETES_SERVICE_IP] } : {}),
     },
-    // kube-controller-manager's development hostPath provisioner gives PersistentVolumeClaims real, bound
-    // volumes (directories under /tmp/hostpath_pv on this machine), so StatefulSets with claims become Ready.
     componentsPatches: [
-      { name: 'kube-controller-manager', extraArgs: [{ key: 'enable-hostpath-provisioner', value: 'true' }] },
+      // kube-controller-manager's development hostPath provisioner gives PersistentVolumeClaims bound volumes
+      // (directories under /tmp/hostpath_pv), so simulated StatefulSets with claims become Ready. Real nodes use
+      // the local-path provisioner (addons.ts) instead: its directories are writable by non-root pods.
+      ...(opts.nodes === 'real'
+        ? []
+        : [{ name: 'kube-controller-manager', extraArgs: [{ key: 'enable-hostpath-provisioner', value: 'true' }] }]),
+      ...(node
+        ? [
+            {
+              // The API server answers on the node's address too (pods reach it through the kubernetes Service,
+              // other sites and the host through the WAN bridge), and talks to the kubelet with the admin
+              // certificate, verifying the kubelet's serving certificate with the cluster CA.
+              name: 'kube-apiserver',
+              extraArgs: [
+                { key: 'bind-address', value: '0.0.0.0', override: true },
+                { key: 'advertise-address', value: node.ip },
+                { key: 'kubelet-client-certificate', value: pki.adminCrt },
+                { key: 'kubelet-client-key', value: pki.adminKey },
+                { key: 'kubelet-certificate-authority', value: pki.caCrt },
+                { key: 'kubelet-preferred-address-types', value: 'InternalIP' },
+              ],
+            },
+            {
+              // kwokctl's binary runtime lets kwok manage every node: keep it off the real one.
+              name: 'kwok-controller',
+              extraArgs: [
+                { key: 'manage-all-nodes', value: 'false', override: true },
+                { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
+              ],
+            },
+          ]
+        : []),
     ],
   };
   return `${yamlDump(cfg)}---\n${kwokStagesYaml()}`;
 }
 
 async function assertPortsFree(opts: FleetOptions, cluster: string): Promise<void> {
+  // With real nodes the cluster's ports live in its own network namespace, fresh at creation.
+  if (hasRealNodes(opts)) return;
   const { createServer } = await import('node:net');
   for (const [what, port] of Object.entries(clusterPorts(opts, cluster))) {
     await new Promise<void>((resolve, reject) => {
@@ -170,6 +302,9 @@ export interface ClusterHealth {
   version?: string;
   nodes?: number;
   readyNodes?: number;
+  /** Real (kubelet) nodes among them, and how many are Ready. */
+  realNodes?: number;
+  realReady?: number;
   error?: string;
 }
 
@@ -184,9 +319,11 @@ export async function probeCluster(opts: FleetOptions, cluster: string, timeoutM
     health.version = version.gitVersion;
     const nodes = await kc.makeApiClient(CoreV1Api).listNode();
     health.nodes = nodes.items.length;
-    health.readyNodes = nodes.items.filter((n) =>
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    const isReady = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    health.readyNodes = nodes.items.filter(isReady).length;
+    const real = nodes.items.filter((n) => n.metadata?.labels?.[FLEET_NODE_LABEL] === 'real');
+    health.realNodes = real.length;
+    health.realReady = real.filter(isReady).length;
     health.ready = health.nodes > 0 && health.readyNodes === health.nodes;
   } catch (err) {
     health.error = (err as Error).message.split('\n')[0];
@@ -212,6 +349,14 @@ export function siteTopology(site: string): { region: string; zone: string } {
   return { region, zone: sample?.zone ?? `${region}-a` };
 }
 
+/** Labels openstack-helm's charts (and Discovery's renderers) select nodes by. */
+function openstackLabels(role: 'control-plane' | 'compute' | 'both'): Record<string, string> {
+  return {
+    ...(role !== 'compute' ? { 'openstack-control-plane': 'enabled' } : {}),
+    ...(role !== 'control-plane' ? { 'openstack-compute-node': 'enabled' } : {}),
+  };
+}
+
 function nodesFor(cluster: string): V1Node[] {
   const site = siteForCluster(cluster);
   const { region, zone } = siteTopology(site);
@@ -226,10 +371,9 @@ function nodesFor(cluster: string): V1Node[] {
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',
         type: 'kwok',
+        [FLEET_NODE_LABEL]: 'kwok',
         [`node-role.kubernetes.io/${role}`]: '',
-        ...(role === 'control-plane'
-          ? { 'openstack-control-plane': 'enabled' }
-          : { 'openstack-compute-node': 'enabled' }),
+        ...openstackLabels(role),
         'topology.kubernetes.io/region': region,
         'topology.kubernetes.io/zone': zone,
       },
@@ -267,24 +411,96 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastErr ? `: ${lastErr}` : ''}`);
 }
 
+/**
+ * Labels the kubelet may not set on itself (kubernetes.io namespaces): node roles. Real mode: the node runs
+ * everything (control plane and compute roles); mixed: it runs infrastructure only and kwok nodes take OpenStack.
+ */
+function realNodeLabels(
+  opts: FleetOptions,
+  cluster: string,
+): { kubelet: Record<string, string>; api: Record<string, string> } {
+  const { region, zone } = siteTopology(siteForCluster(cluster));
+  const openstack = opts.nodes === 'real' ? openstackLabels('both') : {};
+  return {
+    kubelet: {
+      [FLEET_NODE_LABEL]: 'real',
+      'topology.kubernetes.io/region': region,
+      'topology.kubernetes.io/zone': zone,
+      ...openstack,
+    },
+    api:
+      opts.nodes === 'real'
+        ? { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/compute': '' }
+        : { 'node-role.kubernetes.io/infra': '' },
+  };
+}
+
+/** Starts the cluster's real node, labels it, and installs the add-ons it needs (DNS, volume provisioner). */
+async function prepareRealNode(opts: FleetOptions, cluster: string): Promise<void> {
+  const node = clusterNode(opts, cluster);
+  const pki = clusterPki(opts, cluster);
+  const kc = loadKubeConfig(opts.dir, cluster);
+  const labels = realNodeLabels(opts, cluster);
+  await startRealNode({
+    net: fleetNetwork(opts),
+    node,
+    binDir: opts.binDir,
+    ca: { crt: pki.caCrt, key: pki.caKey },
+    server: `https://${node.ip}:${clusterPorts(opts, cluster).apiserver}`,
+    sandboxImage: fleetImageRef('pause'),
+    images: fleetImageArchives(cluster === MANAGEMENT_CLUSTER ? 'management' : 'member'),
+    nodeLabels: labels.kubelet,
+    log: opts.log,
+  });
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(`${cluster}: node ${node.nodeName} registered`, 60_000, async () => {
+    await core.readNode({ name: node.nodeName });
+    return true;
+  });
+  await core.patchNode(
+    { name: node.nodeName, body: { metadata: { labels: labels.api } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await applyObjects(kc, [
+    ...coreDnsObjects(fleetImageRef('coredns')),
+    ...localPathObjects({
+      provisionerImage: fleetImageRef('local-path-provisioner'),
+      helperImage: fleetImageRef('toolbox'),
+      volumesDir: node.volumesDir,
+      // Real mode: the default class. Mixed: simulated workloads keep the hostPath "standard" class.
+      storageClass: opts.nodes === 'real' ? 'standard' : 'local-path',
+      isDefault: opts.nodes === 'real',
+    }),
+  ]);
+}
+
+/** Waits for a Deployment to have all its replicas available. */
+async function waitDeploymentAvailable(kc: KubeConfig, namespace: string, name: string, timeoutMs: number) {
+  const apps = kc.makeApiClient(AppsV1Api);
+  await waitFor(`Deployment ${namespace}/${name} available`, timeoutMs, async () => {
+    const d = await apps.readNamespacedDeployment({ name, namespace });
+    return (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1);
+  });
+}
+
 /** Registers nodes and waits until they are Ready and the default ServiceAccount exists (pods can be created). */
 async function prepareCluster(opts: FleetOptions, cluster: string): Promise<void> {
-  const core = loadKubeConfig(opts.dir, cluster).makeApiClient(CoreV1Api);
+  const kc = loadKubeConfig(opts.dir, cluster);
+  const core = kc.makeApiClient(CoreV1Api);
   await waitFor(`${cluster} API server`, 60_000, async () => (await core.listNamespace()).items.length > 0);
-  for (const n of nodesFor(cluster)) {
-    const created = await ignoreConflict(core.createNode({ body: n }));
-    // An existing node keeps its name but gets today's labels (e.g. after the samples' zones changed).
-    if (!created) {
-      await core.patchNode(
-        { name: n.metadata!.name!, body: { metadata: { labels: n.metadata!.labels } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+  if (opts.nodes !== 'real') {
+    for (const n of nodesFor(cluster)) {
+      const created = await ignoreConflict(core.createNode({ body: n }));
+      // An existing node keeps its name but gets today's labels (e.g. after the samples' zones changed).
+      if (!created) {
+        await core.patchNode(
+          { name: n.metadata!.name!, body: { metadata: { labels: n.metadata!.labels } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      }
     }
-  }
-  await ignoreConflict(
-    loadKubeConfig(opts.dir, cluster)
-      .makeApiClient(StorageV1Api)
-      .createStorageClass({
+    await ignoreConflict(
+      kc.makeApiClient(StorageV1Api).createStorageClass({
         body: {
           metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
           provisioner: 'kubernetes.io/host-path',
@@ -292,12 +508,18 @@ async function prepareCluster(opts: FleetOptions, cluster: string): Promise<void
           volumeBindingMode: 'Immediate',
         },
       }),
-  );
-  await waitFor(`${cluster} nodes Ready`, 60_000, async () => (await probeCluster(opts, cluster)).ready);
+    );
+  }
+  if (hasRealNodes(opts)) await prepareRealNode(opts, cluster);
+  await waitFor(`${cluster} nodes Ready`, 120_000, async () => (await probeCluster(opts, cluster)).ready);
   await waitFor(`${cluster} default ServiceAccount`, 60_000, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
     return true;
   });
+  if (hasRealNodes(opts)) {
+    await waitDeploymentAvailable(kc, 'kube-system', 'coredns', 120_000);
+    await waitDeploymentAvailable(kc, 'local-path-storage', 'local-path-provisioner', 120_000);
+  }
 }
 
 function writeMergedKubeconfig(opts: FleetOptions, clusters: string[]): void {
@@ -390,25 +612,25 @@ async function createOrStart(
   if (existing.includes(cluster) && existsSync(kcPath)) {
     const h = await probeCluster(opts, cluster);
     if (h.version) return 'reused';
-    await kwokctl(opts, ['start', 'cluster', '--name', cluster]);
+    await kwokctl(opts, ['start', 'cluster', '--name', cluster], cluster);
     return 'restarted';
   }
   if (existing.includes(cluster)) await kwokctl(opts, ['delete', 'cluster', '--name', cluster]);
   await assertPortsFree(opts, cluster);
   const config = path.join(opts.dir, `kwokctl-${cluster}.yaml`);
   writeFileSync(config, kwokctlConfig(opts, cluster));
-  await kwokctl(opts, [
-    'create',
-    'cluster',
-    '--name',
+  await kwokctl(
+    opts,
+    ['create', 'cluster', '--name', cluster, '--config', config, '--kubeconfig', kcPath, '--wait', '60s'],
     cluster,
-    '--config',
-    config,
-    '--kubeconfig',
-    kcPath,
-    '--wait',
-    '60s',
-  ]);
+  );
+  if (hasRealNodes(opts)) {
+    // kwokctl writes the loopback address; everyone outside the namespace reaches the API on the node's address.
+    const node = clusterNode(opts, cluster);
+    const kc = yamlLoad(readFileSync(kcPath, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+    for (const c of kc.clusters) c.cluster.server = c.cluster.server.replace('127.0.0.1', node.ip);
+    writeFileSync(kcPath, yamlDump(kc), { mode: 0o600 });
+  }
   return 'created';
 }
 
@@ -419,6 +641,20 @@ export async function fleetUp(opts: FleetOptions): Promise<ClusterHealth[]> {
   mkdirSync(path.join(opts.dir, 'kubeconfigs'), { recursive: true });
   const clusters = clusterNames(opts.edges);
   const existing = await existingClusters(opts);
+  const state = readFleetState(opts.dir);
+  if (existing.length > 0 && state && state.nodes !== opts.nodes) {
+    throw new Error(
+      `the fleet in ${opts.dir} runs with --nodes ${state.nodes}; stop it first (npm run fleet -- down) to bring it up with --nodes ${opts.nodes}`,
+    );
+  }
+  writeFleetState(opts);
+  if (hasRealNodes(opts)) {
+    requireRealNodeHost(opts.binDir);
+    const net = fleetNetwork(opts);
+    await ensureWan(net);
+    for (const c of clusters) await ensureNodeNetwork(net, clusterNode(opts, c));
+    opts.log(`[fleet] WAN bridge ${net.bridge} (${net.wanCidr}); one network namespace per cluster`);
+  }
   const stale = existing.filter((c) => !clusters.includes(c));
   for (const c of stale) {
     opts.log(`[fleet] deleting cluster ${c} (not part of a fleet with ${opts.edges} edge clusters)`);
@@ -441,8 +677,13 @@ export async function fleetUp(opts: FleetOptions): Promise<ClusterHealth[]> {
   return health;
 }
 
-/** Stops the main job's operator and every fleet cluster (all processes kwokctl started), and removes their state. */
-export async function fleetDown(opts: FleetOptions): Promise<void> {
+/**
+ * Stops the main job's operator and every fleet cluster (all processes kwokctl started), then, with real nodes,
+ * every node process, container, mount, cgroup, namespace, link and iptables rule. Returns what could not be
+ * removed (empty when the host is clean).
+ */
+export async function fleetDown(options: FleetOptions): Promise<string[]> {
+  const opts = effectiveOptions(options);
   if (await stopBackgroundOperator(opts.dir)) opts.log('[fleet] stopped the operator started by the main job');
   const existing = await existingClusters(opts);
   await Promise.all(
@@ -451,8 +692,26 @@ export async function fleetDown(opts: FleetOptions): Promise<void> {
       opts.log(`[fleet] deleted ${c}`);
     }),
   );
+  let leftovers: string[] = [];
+  if (hasRealNodes(opts)) {
+    const net = fleetNetwork(opts);
+    const state = readFleetState(opts.dir);
+    const clusters = clusterNames(state?.edges ?? opts.edges);
+    for (const c of clusters) {
+      const node = clusterNode({ ...opts, edges: state?.edges ?? opts.edges }, c);
+      await stopRealNode(node);
+      await removeNodeNetwork(net, node);
+      opts.log(`[fleet] removed real node ${node.nodeName}`);
+    }
+    removePodLogLinks(net);
+    await removeWan(net);
+    leftovers = await realNodeLeftovers(net);
+    for (const l of leftovers) opts.log(`[fleet] warning: left on the host: ${l}`);
+  }
   rmSync(path.join(opts.dir, 'kubeconfigs'), { recursive: true, force: true });
   rmSync(path.join(opts.dir, 'kubeconfig'), { force: true });
+  rmSync(path.join(opts.dir, 'fleet.json'), { force: true });
+  return leftovers;
 }
 
 export async function fleetStatus(opts: FleetOptions): Promise<ClusterHealth[]> {
@@ -488,8 +747,9 @@ export async function stopApiServer(opts: FleetOptions, cluster: string): Promis
 }
 
 /** Restarts a stopped kube-apiserver (kwokctl start only starts components that are not running). */
-export async function startApiServer(opts: FleetOptions, cluster: string): Promise<void> {
-  await kwokctl(opts, ['start', 'cluster', '--name', cluster]);
+export async function startApiServer(options: FleetOptions, cluster: string): Promise<void> {
+  const opts = effectiveOptions(options);
+  await kwokctl(opts, ['start', 'cluster', '--name', cluster], cluster);
   const core = loadKubeConfig(opts.dir, cluster).makeApiClient(CoreV1Api);
   await waitFor(`${cluster} API server`, 60_000, async () => (await core.listNamespace()).items.length > 0);
 }

@@ -5,7 +5,9 @@
 # them into <repo>/.tools/bin. With everything cached it only re-links (a second or two).
 # Usage: hack/tools/build.sh [family ...]
 #        families: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns
-#        (default: all; the fleet needs kubernetes etcd kwok, real nodes also kubernetes-node containerd coredns,
+#                  local-path-provisioner
+#        (default: all; the fleet needs kubernetes etcd kwok, real nodes also kubernetes-node containerd coredns
+#        local-path-provisioner,
 #        the chart and Pulumi tests helm pulumi pulumi-kubernetes)
 # Env:   DISCOVERY_TOOLS_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/discovery-tools)
 set -euo pipefail
@@ -44,12 +46,13 @@ spec() {
     kubernetes-node) echo "$KUBERNETES_VERSION|kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy" ;;
     containerd) echo "$CONTAINERD_VERSION|containerd=github.com/containerd/containerd/v2/cmd/containerd containerd-shim-runc-v2=github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 ctr=github.com/containerd/containerd/v2/cmd/ctr" ;;
     coredns) echo "$COREDNS_VERSION|coredns=github.com/coredns/coredns" ;;
+    local-path-provisioner) echo "$LOCAL_PATH_PROVISIONER_VERSION|local-path-provisioner=github.com/rancher/local-path-provisioner" ;;
     etcd) echo "$ETCD_VERSION|etcd=go.etcd.io/etcd/server/v3" ;;
     kwok) echo "$KWOK_VERSION|kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl" ;;
     helm) echo "$HELM_VERSION|helm=helm.sh/helm/v3/cmd/helm" ;;
     pulumi) echo "$PULUMI_VERSION|pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" ;;
     pulumi-kubernetes) echo "$PULUMI_KUBERNETES_VERSION|pulumi-resource-kubernetes=github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
-    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns)" >&2; exit 2 ;;
+    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns local-path-provisioner)" >&2; exit 2 ;;
   esac
 }
 

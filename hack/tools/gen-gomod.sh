@@ -16,6 +16,7 @@ declare -A TOOLS=(
   [kubernetes-node]="k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy"
   [containerd]="github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr"
   [coredns]="github.com/coredns/coredns"
+  [local-path-provisioner]="github.com/rancher/local-path-provisioner"
   [etcd]="go.etcd.io/etcd/server/v3"
   [kwok]="sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl"
   [helm]="helm.sh/helm/v3/cmd/helm"
@@ -61,6 +62,10 @@ gen() {
       copy_module_replaces "$dir" github.com/containerd/containerd/v2 "$CONTAINERD_VERSION"
       (cd "$dir" && go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION")
       ;;
+    local-path-provisioner)
+      copy_module_replaces "$dir" github.com/rancher/local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION"
+      (cd "$dir" && go get "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION")
+      ;;
     coredns)
       copy_module_replaces "$dir" github.com/coredns/coredns "$COREDNS_VERSION"
       (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION")
@@ -91,6 +96,7 @@ gen() {
   case $family in
     kubernetes | kubernetes-node) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;;
     helm) v=$HELM_VERSION ;; containerd) v=$CONTAINERD_VERSION ;; coredns) v=$COREDNS_VERSION ;;
+    local-path-provisioner) v=$LOCAL_PATH_PROVISIONER_VERSION ;;
   esac
   for t in ${TOOLS[$family]}; do (cd "$dir" && go get -tool "$t@$v"); done
   (cd "$dir" && go mod tidy)
@@ -98,5 +104,5 @@ gen() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(kubernetes kubernetes-node containerd coredns etcd kwok helm pulumi pulumi-kubernetes)
+[ ${#families[@]} -gt 0 ] || families=(kubernetes kubernetes-node containerd coredns local-path-provisioner etcd kwok helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do gen "$f"; done

@@ -2,10 +2,17 @@
 // so fleet-teardown.ts stops it unless DISCOVERY_KEEP_FLEET=1); a partly running fleet is repaired and left running.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultFleetOptions, fleetStatus, fleetUp } from '../../hack/fleet/fleet.js';
+import { defaultFleetOptions, fleetStatus, fleetUp, type FleetOptions } from '../../hack/fleet/fleet.js';
+import { realFleetOptions } from './fleet.js';
 
-export default async function globalSetup(): Promise<void> {
-  const opts = defaultFleetOptions({ log: (m) => process.stderr.write(`${m}\n`) });
+/** The fleet a jest project runs on: the real-node project has its own (mixed nodes), the others the kwok one. */
+export function fleetOptionsFor(project: string | undefined): FleetOptions {
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  return project === 'real-nodes' ? realFleetOptions({ log }) : defaultFleetOptions({ log });
+}
+
+export default async function globalSetup(project?: string): Promise<void> {
+  const opts = fleetOptionsFor(project);
   const health = await fleetStatus(opts);
   const healthy = health.length === opts.edges + 1 && health.every((h) => h.ready);
   if (healthy) {

@@ -1,10 +1,11 @@
 // Fleet teardown (jest globalTeardown via global-teardown.mjs): stop the fleet if this run started it, unless DISCOVERY_KEEP_FLEET=1 asks to keep it.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { defaultFleetOptions, fleetDown } from '../../hack/fleet/fleet.js';
+import { fleetDown } from '../../hack/fleet/fleet.js';
+import { fleetOptionsFor } from './fleet-setup.js';
 
-export default async function globalTeardown(): Promise<void> {
-  const opts = defaultFleetOptions({ log: (m) => process.stderr.write(`${m}\n`) });
+export default async function globalTeardown(project?: string): Promise<void> {
+  const opts = fleetOptionsFor(project);
   const marker = path.join(opts.dir, 'started-by-tests');
   if (!existsSync(marker)) return;
   if (process.env.DISCOVERY_KEEP_FLEET === '1') {

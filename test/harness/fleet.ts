@@ -1,7 +1,10 @@
 // Test-side handle on the local fleet brought up by global-setup.ts: kubeconfigs for the management cluster and
-// each edge cluster, plus fault-injection helpers (stop/start one API server).
+// each edge cluster, plus fault-injection helpers (stop/start one API server). Two fleets: the default kwok one
+// (project "integration") and a mixed real-node one (project "real-nodes", realFleetOptions()).
+import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
+  REPO_ROOT,
   MANAGEMENT_CLUSTER,
   clusterNames,
   defaultFleetOptions,
@@ -29,8 +32,22 @@ export interface TestFleet {
   startApiServer(name: string): Promise<void>;
 }
 
-export function testFleet(): TestFleet {
-  const options = defaultFleetOptions({ log: () => undefined });
+/**
+ * The real-node test fleet: mixed nodes (a real node per cluster for infrastructure and the operator, kwok nodes
+ * for OpenStack units), its own directory and port base so it runs beside the kwok fleet.
+ */
+export function realFleetOptions(overrides: Partial<FleetOptions> = {}): FleetOptions {
+  return defaultFleetOptions({
+    dir: process.env.DISCOVERY_REAL_FLEET_DIR ?? path.join(REPO_ROOT, '.fleet-real'),
+    portBase: Number(process.env.DISCOVERY_REAL_FLEET_PORT_BASE ?? 26800),
+    nodes: 'mixed',
+    edges: 3,
+    ...overrides,
+  });
+}
+
+export function testFleet(overrides: Partial<FleetOptions> = {}): TestFleet {
+  const options = defaultFleetOptions({ log: () => undefined, ...overrides });
   const make = (name: string): Cluster => ({
     name,
     kubeconfigPath: kubeconfigPath(options.dir, name),
