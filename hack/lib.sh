@@ -28,3 +28,23 @@ ensure_graphviz() {
     echo "note: graphviz (dot) not found; 'discovery graph --format svg' will be unavailable"
   fi
 }
+
+# Debian packages the fleet's real nodes need (runc, CNI plugins, iptables, conntrack, openssl); installed with apt
+# when missing and running as root, otherwise a message says what to install.
+ensure_real_node_packages() {
+  local missing=()
+  command -v runc >/dev/null || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v nsenter >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -eq 0 ]; then echo "real-node packages present"; return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${missing[*]} (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "error: real fleet nodes need: ${missing[*]} (apt-get install them as root)" >&2
+    return 1
+  fi
+}

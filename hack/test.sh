@@ -8,7 +8,8 @@ cd "$repo"
 start=$SECONDS
 
 step "npm dependencies"; ensure_node_modules
-step "Go-built tools (etcd, Kubernetes, kwok, helm, Pulumi)"; bash hack/tools/build.sh
+step "Go-built tools (etcd, Kubernetes incl. kubelet, containerd, CoreDNS, kwok, helm, Pulumi)"; bash hack/tools/build.sh
+step "packages for real fleet nodes (runc, CNI plugins, iptables)"; ensure_real_node_packages
 step "graphviz"; ensure_graphviz
 step "lint"; npm run --silent lint
 step "generated files are in sync (CRD YAML, TS types, chart CRDs)"; npm run --silent generate:check; npm run --silent chart:check

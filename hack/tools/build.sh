@@ -135,6 +135,6 @@ build_family() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(etcd kwok kubernetes helm pulumi pulumi-kubernetes)
+[ ${#families[@]} -gt 0 ] || families=(etcd kwok kubernetes kubernetes-node containerd coredns local-path-provisioner helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do build_family "$f"; done
 log "tools ready in $bindir"
