@@ -91,6 +91,8 @@ export function defaultFleetOptions(overrides: Partial<FleetOptions> = {}): Flee
 export interface FleetState {
   nodes: NodeMode;
   edges: number;
+  /** Port base: with real nodes it also names the host objects (tag, bridge, subnet), so down must use this one. */
+  portBase: number;
 }
 
 export function readFleetState(dir: string): FleetState | undefined {
@@ -105,13 +107,15 @@ export function readFleetState(dir: string): FleetState | undefined {
 
 function writeFleetState(opts: FleetOptions): void {
   mkdirSync(opts.dir, { recursive: true });
-  writeFileSync(path.join(opts.dir, 'fleet.json'), `${JSON.stringify({ nodes: opts.nodes, edges: opts.edges })}\n`);
+  const state: FleetState = { nodes: opts.nodes, edges: opts.edges, portBase: opts.portBase };
+  writeFileSync(path.join(opts.dir, 'fleet.json'), `${JSON.stringify(state)}\n`);
 }
 
-/** The options with the node mode of the fleet that exists (down/status must not guess). */
+/** The options of the fleet that exists in opts.dir (down/status must not guess its mode, size or port base). */
 export function effectiveOptions(opts: FleetOptions): FleetOptions {
   const state = readFleetState(opts.dir);
-  return state ? { ...opts, nodes: state.nodes } : opts;
+  if (!state) return opts;
+  return { ...opts, nodes: state.nodes, edges: state.edges ?? opts.edges, portBase: state.portBase ?? opts.portBase };
 }
 
 export function hasRealNodes(opts: FleetOptions): boolean {
@@ -642,9 +646,14 @@ export async function fleetUp(opts: FleetOptions): Promise<ClusterHealth[]> {
   const clusters = clusterNames(opts.edges);
   const existing = await existingClusters(opts);
   const state = readFleetState(opts.dir);
-  if (existing.length > 0 && state && state.nodes !== opts.nodes) {
+  if (
+    existing.length > 0 &&
+    state &&
+    (state.nodes !== opts.nodes || (state.portBase ?? opts.portBase) !== opts.portBase)
+  ) {
     throw new Error(
-      `the fleet in ${opts.dir} runs with --nodes ${state.nodes}; stop it first (npm run fleet -- down) to bring it up with --nodes ${opts.nodes}`,
+      `the fleet in ${opts.dir} runs with --nodes ${state.nodes} and port base ${state.portBase}; stop it first ` +
+        `(npm run fleet -- down) to bring it up with --nodes ${opts.nodes} and port base ${opts.portBase}`,
     );
   }
   writeFleetState(opts);
@@ -695,10 +704,8 @@ export async function fleetDown(options: FleetOptions): Promise<string[]> {
   let leftovers: string[] = [];
   if (hasRealNodes(opts)) {
     const net = fleetNetwork(opts);
-    const state = readFleetState(opts.dir);
-    const clusters = clusterNames(state?.edges ?? opts.edges);
-    for (const c of clusters) {
-      const node = clusterNode({ ...opts, edges: state?.edges ?? opts.edges }, c);
+    for (const c of clusterNames(opts.edges)) {
+      const node = clusterNode(opts, c);
       await stopRealNode(node);
       await removeNodeNetwork(net, node);
       opts.log(`[fleet] removed real node ${node.nodeName}`);
@@ -714,7 +721,8 @@ export async function fleetDown(options: FleetOptions): Promise<string[]> {
   return leftovers;
 }
 
-export async function fleetStatus(opts: FleetOptions): Promise<ClusterHealth[]> {
+export async function fleetStatus(options: FleetOptions): Promise<ClusterHealth[]> {
+  const opts = effectiveOptions(options);
   const existing = await existingClusters(opts);
   return Promise.all(existing.map((c) => probeCluster(opts, c)));
 }

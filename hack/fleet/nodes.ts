@@ -424,12 +424,17 @@ export async function stopRealNode(node: NodeLayout): Promise<void> {
     if (pid) await stopPid(pid, 5_000);
     rmSync(pidFile(node, name), { force: true });
   }
+  // containerd's shim runs runc with --root <Root>/<namespace>: every container of every namespace.
   if (existsSync(node.runcRoot)) {
-    const ids = (await sh('runc', ['--root', node.runcRoot, 'list', '-q']).catch(() => ''))
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const id of ids) await sh('runc', ['--root', node.runcRoot, 'delete', '--force', id]).catch(() => '');
+    for (const ns of readdirSync(node.runcRoot, { withFileTypes: true })) {
+      if (!ns.isDirectory()) continue;
+      const root = path.join(node.runcRoot, ns.name);
+      const ids = (await sh('runc', ['--root', root, 'list', '-q']).catch(() => ''))
+        .split('\n')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      for (const id of ids) await sh('runc', ['--root', root, 'delete', '--force', id]).catch(() => '');
+    }
   }
   for (const pid of pidsWithArg(node.containerdSocket)) await stopPid(pid, 2_000);
   const containerd = daemonPid(node, 'containerd');
@@ -440,9 +445,43 @@ export async function stopRealNode(node: NodeLayout): Promise<void> {
     const pids = (await sh('ip', ['netns', 'pids', node.netns]).catch(() => '')).split('\n').filter(Boolean);
     for (const p of pids) await stopPid(Number(p), 2_000);
   }
+  // Whatever still runs under the node's cgroup root (a container runc did not know about) is killed too.
+  await killCgroupProcesses(node.cgroupRoot);
   for (const m of mountsUnder([node.runDir, node.dataDir]))
     await sh('umount', [m]).catch(() => sh('umount', ['-l', m]).catch(() => ''));
   for (const h of cgroupHierarchies()) removeCgroupTree(path.join(h, node.cgroupRoot));
+}
+
+/** Process ids in a cgroup tree (every hierarchy; cgroup.procs files). */
+function cgroupPids(cgroupRoot: string): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    try {
+      for (const l of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n'))
+        if (l.trim()) pids.add(Number(l));
+    } catch {
+      // not readable: gone
+    }
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  for (const h of cgroupHierarchies()) walk(path.join(h, cgroupRoot));
+  return [...pids].filter((p) => p !== process.pid);
+}
+
+/** SIGKILLs every process under the cgroup root until none is left (or 10 s pass). */
+async function killCgroupProcesses(cgroupRoot: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let pids = cgroupPids(cgroupRoot); pids.length > 0 && Date.now() < deadline; pids = cgroupPids(cgroupRoot)) {
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Removes the node's namespace (and with it its veth pair and every iptables rule kube-proxy wrote there). */

@@ -114,7 +114,7 @@ describe('real-node teardown', () => {
     const after = await hostSnapshot();
     // Whatever is on the host now and was not before must belong to somebody else running meanwhile (another
     // fleet — identified by its own tag — or an image build); in CI nothing else runs, so nothing is excused.
-    const others = /\bdf\d+-|\/discovery-fleet\/df\d+|\/dimg-|discovery-images|\/\.fleet(-real)?\//;
+    const others = /\bdf\d+-|\/discovery-fleet\/df\d+|\/dimg-|discovery-images|\bdkind|\/\.fleet(-real)?\//;
     const ours = fleetNetwork(opts);
     // The kubelet host paths stay while another fleet's kubelets run (they use them too).
     const otherFleets =
