@@ -1,0 +1,3 @@
+module discovery.local/images/pause
+
+go 1.26
