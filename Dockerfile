@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
 # Operator image: compile the TypeScript on Node 24, then ship dist/ + production dependencies on a distroless
 # Node 24 runtime as the non-root user 65532. Build: docker build -t ghcr.io/beyondtheclouds/discovery-operator:0.1.0 .
-# (Not buildable on the project's CI machine, which has no Docker engine; see docs/install.md.)
+# BUILD_IMAGE / RUNTIME_IMAGE swap the two base images without touching the stages: `npm run images` builds this
+# file offline on bases made locally (see docs/images.md); the defaults are the official images.
 
 ARG NODE_VERSION=24
+ARG BUILD_IMAGE=node:${NODE_VERSION}-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot
 
 # ---- build: full dependency tree, compile to dist/ ----
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,7 +20,7 @@ COPY pulumi/ pulumi/
 RUN npm run build
 
 # ---- deps: production dependencies only (the runtime image brings its own Node, so drop the `node` npm package) ----
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
@@ -25,7 +28,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime ----
-FROM gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="discovery-operator" \
       org.opencontainers.image.description="Kubernetes operator turning a fleet of edge clusters into one OpenStack cloud" \
       org.opencontainers.image.source="https://github.com/beyondtheclouds/discovery" \
