@@ -1,0 +1,145 @@
+// Unit tests of the image definitions and build contexts: bases come first, --only pulls in the bases it needs, and
+// a context's digests (hence the key) change with the files Docker sends and not with the ones it ignores.
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { selectImages } from '../../../hack/images/build.js';
+import {
+  AssembledContext,
+  checkSpecs,
+  DirContext,
+  imageSpecs,
+  REPO_ROOT,
+  type ImageSpec,
+} from '../../../hack/images/specs.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'images-specs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('image specs', () => {
+  const specs = imageSpecs();
+
+  test('the images the real nodes need, bases before their dependents', () => {
+    expect(specs.map((s) => s.name)).toEqual([
+      'debian',
+      'node-build',
+      'node-runtime',
+      'toolbox',
+      'pause',
+      'coredns',
+      'discovery-operator',
+    ]);
+    expect(() => checkSpecs(specs)).not.toThrow();
+    expect(specs.filter((s) => s.use === 'node').map((s) => s.name)).toEqual([
+      'toolbox',
+      'pause',
+      'coredns',
+      'discovery-operator',
+    ]);
+  });
+
+  test('versions come from their sources: package.json, the node package, hack/tools/versions.env', () => {
+    const v = Object.fromEntries(specs.map((s) => [s.name, s.version]));
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+      dependencies: Record<string, string>;
+    };
+    expect(v['discovery-operator']).toBe(pkg.version);
+    expect(v['node-build']).toBe(pkg.dependencies.node);
+    expect(v.coredns).toBe('1.15.0');
+  });
+
+  test('the operator is built from the repository Dockerfile with both Node bases as build arguments', () => {
+    const op = specs.find((s) => s.name === 'discovery-operator')!;
+    expect(op.bases).toEqual({ BUILD_IMAGE: 'node-build', RUNTIME_IMAGE: 'node-runtime' });
+    expect(op.recipe.type === 'dockerfile' && op.recipe.dockerfile).toBe(path.join(REPO_ROOT, 'Dockerfile'));
+    const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    // Users with registry access still get the official bases by default.
+    expect(dockerfile).toContain('ARG BUILD_IMAGE=node:${NODE_VERSION}-bookworm-slim');
+    expect(dockerfile).toContain('ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot');
+    expect(dockerfile).toContain('ENTRYPOINT ["/nodejs/bin/node", "/app/dist/operator/src/main.js"]');
+  });
+
+  test('checkSpecs refuses a base defined after its dependent and duplicate names', () => {
+    const s = (name: string, bases: Record<string, string> = {}) => ({ name, bases }) as unknown as ImageSpec;
+    expect(() => checkSpecs([s('a', { BASE_IMAGE: 'b' }), s('b')])).toThrow(/base 'b'.*must be defined before/);
+    expect(() => checkSpecs([s('a'), s('a')])).toThrow(/defined twice/);
+  });
+});
+
+describe('selectImages (--only)', () => {
+  const specs = imageSpecs();
+  const names = (only?: string[]) => selectImages(specs, only).map((s) => s.name);
+
+  test('everything by default', () => {
+    expect(names()).toEqual(specs.map((s) => s.name));
+  });
+
+  test('an image brings the bases it builds on, in build order', () => {
+    expect(names(['discovery-operator'])).toEqual(['debian', 'node-build', 'node-runtime', 'discovery-operator']);
+    expect(names(['toolbox'])).toEqual(['debian', 'toolbox']);
+    expect(names(['pause', 'coredns'])).toEqual(['pause', 'coredns']);
+  });
+
+  test('an unknown name lists the known ones', () => {
+    expect(() => names(['nope'])).toThrow(/unknown image 'nope' \(known: debian, node-build/);
+  });
+});
+
+describe('build contexts', () => {
+  test('a directory context covers exactly what .dockerignore lets through, plus the Dockerfile', () => {
+    const dir = path.join(tmp, 'repo');
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    mkdirSync(path.join(dir, 'node_modules/x'), { recursive: true });
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM a\n');
+    writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n*.log\nDockerfile\n');
+    writeFileSync(path.join(dir, 'src/main.ts'), 'one');
+    writeFileSync(path.join(dir, 'node_modules/x/i.js'), 'dep');
+    writeFileSync(path.join(dir, 'debug.log'), 'log');
+    const ctx = new DirContext(dir, path.join(dir, 'Dockerfile'));
+    const before = ctx.digests();
+    expect(Object.keys(before).sort()).toEqual(['.dockerignore', '@.dockerignore', '@Dockerfile', 'src/main.ts']);
+
+    // Ignored files do not change it ...
+    writeFileSync(path.join(dir, 'node_modules/x/i.js'), 'dep2');
+    writeFileSync(path.join(dir, 'debug.log'), 'log2');
+    expect(new DirContext(dir, path.join(dir, 'Dockerfile')).digests()).toEqual(before);
+    // ... sent files, their modes and the Dockerfile do.
+    writeFileSync(path.join(dir, 'src/main.ts'), 'two');
+    const afterEdit = new DirContext(dir, path.join(dir, 'Dockerfile')).digests();
+    expect(afterEdit['src/main.ts']).not.toBe(before['src/main.ts']);
+    chmodSync(path.join(dir, 'src/main.ts'), 0o755);
+    expect(new DirContext(dir, path.join(dir, 'Dockerfile')).digests()['src/main.ts']).not.toBe(
+      afterEdit['src/main.ts'],
+    );
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM b\n');
+    expect(new DirContext(dir, path.join(dir, 'Dockerfile')).digests()['@Dockerfile']).not.toBe(before['@Dockerfile']);
+  });
+
+  test('an assembled context keys copies by content and generated parts by their inputs, then materializes them', async () => {
+    const src = path.join(tmp, 'src.txt');
+    writeFileSync(src, 'content');
+    let made = 0;
+    const ctx = () =>
+      new AssembledContext().file('a.txt', src).generated('gen', { version: '1' }, async (out) => {
+        made++;
+        writeFileSync(out, 'generated');
+      });
+    const d1 = ctx().digests();
+    expect(Object.keys(d1)).toEqual(['a.txt', 'gen']);
+    expect(made).toBe(0); // computing the key builds nothing
+    writeFileSync(src, 'changed!');
+    const d2 = ctx().digests();
+    expect(d2['a.txt']).not.toBe(d1['a.txt']);
+    expect(d2.gen).toBe(d1.gen);
+    const other = new AssembledContext().generated('gen', { version: '2' }, async () => {}).digests();
+    expect(other.gen).not.toBe(d1.gen);
+
+    const out = path.join(tmp, 'ctx');
+    await ctx().materialize(out, path.join(tmp, 'log'));
+    expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('changed!');
+    expect(readFileSync(path.join(out, 'gen'), 'utf8')).toBe('generated');
+    expect(made).toBe(1);
+  });
+});
