@@ -21,6 +21,7 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/images/'],
       setupFilesAfterEnv: ['<rootDir>/test/harness/integration-env.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.mjs',
       globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
@@ -34,5 +35,10 @@ export default {
       globalSetup: '<rootDir>/test/harness/global-setup.mjs',
       globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
     },
+    // The images suite builds (or reuses) every image and runs them with a private dockerd: no fleet, root needed,
+    // minutes when the image cache is cold. Opt-in (`npm run test:images` sets DISCOVERY_IMAGE_TESTS=1).
+    ...(globalThis.process.env.DISCOVERY_IMAGE_TESTS
+      ? [{ ...common, displayName: 'images', testMatch: ['<rootDir>/test/integration/images/**/*.test.ts'] }]
+      : []),
   ],
 };
