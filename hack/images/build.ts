@@ -1,7 +1,7 @@
 // Builds the images `npm run images` is asked for: computes each one's key, skips those whose archive for that key
 // is in the cache, builds the others with a private dockerd (started only when something must be built), saves each
 // as a docker-save archive and records it in ${cache}/manifest.json.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DockerDaemon } from './docker.js';
 import { acquireLock, ensureHostPackages, onCleanup, requireGo, run, say, seconds, unmountUnder } from './host.js';
@@ -148,6 +148,8 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
     daemon = new DockerDaemon(cache);
     await daemon.start();
     say(`dockerd ${await daemon.version()} up in ${seconds(tStart)} (data root ${daemon.paths.dataRoot})`);
+    // Containers of an interrupted build stay in the data root, stopped: nothing else runs here, so they all go.
+    await daemon.docker(['container', 'prune', '-f']);
 
     for (const p of stale) {
       const t = Date.now();
@@ -161,11 +163,12 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
         }
       }
       if (p.spec.recipe.type === 'debootstrap') await buildDebootstrap(daemon, p, p.spec.recipe, cache, logFile, opts);
-      else await buildDockerfile(daemon, p, p.spec.recipe, plan, cache, logFile, opts);
+      else await buildDockerfile(daemon, p, p.spec.recipe, plan, cache, logFile, opts, forced.has(p.spec.name));
 
       say(`${p.spec.name}: saving ${path.basename(p.archive)}`);
       const tmp = `${p.archive}.tmp`;
       await daemon.docker(['save', '-o', tmp, p.ref], { logFile });
+      chmodSync(tmp, 0o644); // docker save writes 0600; the fleet may read archives as another user
       renameSync(tmp, p.archive);
       const prev = entries.get(p.spec.name);
       const entry: ImageEntry = {
@@ -302,6 +305,7 @@ async function buildDockerfile(
   cache: string,
   logFile: string,
   opts: BuildOptions,
+  noCache: boolean,
 ): Promise<void> {
   const ctx = r.context();
   let contextDir: string;
@@ -324,6 +328,8 @@ async function buildDockerfile(
       '--network',
       'host',
       '--force-rm',
+      // --rebuild means from scratch: fresh packages, nothing from the layer cache.
+      ...(noCache ? ['--no-cache'] : []),
       '--label',
       `io.discovery.images.key=${p.key}`,
       ...buildArgs,
