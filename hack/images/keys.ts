@@ -69,6 +69,65 @@ export function imageRefFor(name: string, tag: string): string {
   return `${REF_PREFIX}/${name}:${tag}`;
 }
 
+// ---- what a Dockerfile reads from its context ----
+
+/**
+ * The context paths a Dockerfile's COPY/ADD instructions read (those without --from), normalized ('./a/' -> 'a');
+ * undefined when that cannot be told statically (the whole context, a variable, a heredoc), which means "all".
+ */
+export function copySources(dockerfile: string): string[] | undefined {
+  const sources: string[] = [];
+  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  for (const line of lines) {
+    const m = /^\s*(?:COPY|ADD)\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    let rest = m[1]!.trim();
+    let fromStage = false;
+    for (let flag = /^--(\S+)\s*/.exec(rest); flag; flag = /^--(\S+)\s*/.exec(rest)) {
+      if (flag[1]!.startsWith('from=')) fromStage = true;
+      rest = rest.slice(flag[0].length);
+    }
+    if (fromStage) continue;
+    if (rest.includes('<<')) return undefined;
+    let args: string[];
+    if (rest.startsWith('[')) {
+      try {
+        args = JSON.parse(rest) as string[];
+      } catch {
+        return undefined;
+      }
+    } else args = rest.split(/\s+/).filter(Boolean);
+    for (const src of args.slice(0, -1)) {
+      if (/^[a-z]+:\/\//i.test(src)) continue; // ADD from a URL
+      if (src.includes('$')) return undefined;
+      const clean = src
+        .split('/')
+        .filter((seg) => seg !== '' && seg !== '.')
+        .join('/');
+      if (!clean) return undefined;
+      sources.push(clean);
+    }
+  }
+  return sources;
+}
+
+/** Whether a context file (slash-separated relative path) is read by one of the COPY/ADD sources. */
+export function isCopied(sources: string[] | undefined, relPath: string): boolean {
+  if (!sources) return true;
+  const parts = relPath.split('/');
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  return sources.some((src) => {
+    const re = globToRegex(src);
+    return prefixes.some((p) => p === src || re.test(p));
+  });
+}
+
+/** Whether a directory may hold a file one of the sources reads (so the walk must enter it). */
+export function mayHoldCopied(sources: string[] | undefined, relDir: string): boolean {
+  if (!sources) return true;
+  return sources.some((src) => /[*?[\\]/.test(src) || src.startsWith(`${relDir}/`)) || isCopied(sources, relDir);
+}
+
 // ---- .dockerignore ----
 
 export interface IgnorePattern {

@@ -13,7 +13,17 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { canPruneDir, fileDigest, isIgnored, linkDigest, parseDockerignore, sha256 } from './keys.js';
+import {
+  canPruneDir,
+  copySources,
+  fileDigest,
+  isCopied,
+  isIgnored,
+  linkDigest,
+  mayHoldCopied,
+  parseDockerignore,
+  sha256,
+} from './keys.js';
 import { run, which } from './host.js';
 
 /** The Debian release every image builds on (Debian 13 carries the OpenStack 2025.1 packages). */
@@ -94,10 +104,15 @@ export class DirContext {
     readonly dockerfile: string,
   ) {}
 
-  /** Digests of exactly the files Docker sends, plus the Dockerfile (always read, even when ignored). */
+  /**
+   * Digests of the files the build can read: sent by Docker (not in .dockerignore) and named by a COPY/ADD of the
+   * Dockerfile (all sent files when that cannot be told), plus the Dockerfile and .dockerignore themselves. A README
+   * edit does not rebuild the operator; a source edit does.
+   */
   digests(): Record<string, string> {
     const ignoreFile = path.join(this.dir, '.dockerignore');
     const patterns = existsSync(ignoreFile) ? parseDockerignore(readFileSync(ignoreFile, 'utf8')) : [];
+    const sources = copySources(readFileSync(this.dockerfile, 'utf8'));
     const out: Record<string, string> = { '@Dockerfile': digestOfFile(this.dockerfile) };
     if (existsSync(ignoreFile)) out['@.dockerignore'] = digestOfFile(ignoreFile);
     const walk = (rel: string) => {
@@ -105,8 +120,8 @@ export class DirContext {
         const relPath = rel ? `${rel}/${entry.name}` : entry.name;
         const abs = path.join(this.dir, relPath);
         if (entry.isDirectory()) {
-          if (!canPruneDir(patterns, relPath)) walk(relPath);
-        } else if (!isIgnored(patterns, relPath)) {
+          if (!canPruneDir(patterns, relPath) && mayHoldCopied(sources, relPath)) walk(relPath);
+        } else if (!isIgnored(patterns, relPath) && isCopied(sources, relPath)) {
           out[relPath] = entry.isSymbolicLink() ? linkDigest(readlinkSync(abs)) : digestOfFile(abs);
         }
       }

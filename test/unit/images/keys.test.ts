@@ -4,11 +4,14 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import {
   canPruneDir,
+  copySources,
   fileDigest,
   imageKey,
   imageRefFor,
   imageTag,
+  isCopied,
   isIgnored,
+  mayHoldCopied,
   parseDockerignore,
   type KeyInputs,
 } from '../../../hack/images/keys.js';
@@ -158,5 +161,43 @@ describe('.dockerignore', () => {
     expect(isIgnored(p, 'a/c')).toBe(false);
     expect(isIgnored(p, 'literal*star')).toBe(true);
     expect(isIgnored(p, 'literalXstar')).toBe(false);
+  });
+});
+
+describe('copySources (what COPY/ADD read from the context)', () => {
+  test("the repository's Dockerfile style: flags, several sources, stage copies left out", () => {
+    const df = [
+      'FROM x AS build',
+      'COPY package.json package-lock.json ./',
+      'COPY --chown=1:1 operator/ operator/',
+      'COPY ./hack/ \\',
+      '     hack/',
+      'COPY --from=build --chown=1:1 /src/dist ./dist',
+      'ADD ["with space/a.txt", "b/"]',
+      'ADD https://example.org/x.tgz /x.tgz',
+      'RUN echo COPY not/this here',
+    ].join('\n');
+    expect(copySources(df)).toEqual(['package.json', 'package-lock.json', 'operator', 'hack', 'with space/a.txt']);
+  });
+
+  test.each([
+    ['the whole context', 'COPY . /app'],
+    ['a variable', 'COPY ${SRC} /app'],
+    ['a heredoc', 'COPY <<EOF /x\nhi\nEOF'],
+  ])('cannot tell with %s: everything counts', (_what, df) => {
+    expect(copySources(`FROM x\n${df}`)).toBeUndefined();
+    expect(isCopied(copySources(`FROM x\n${df}`), 'anything/at/all')).toBe(true);
+  });
+
+  test('files under a copied directory, exact files and wildcards count; others do not', () => {
+    const sources = ['operator', 'package*.json'];
+    expect(isCopied(sources, 'operator/src/main.ts')).toBe(true);
+    expect(isCopied(sources, 'package.json')).toBe(true);
+    expect(isCopied(sources, 'package-lock.json')).toBe(true);
+    expect(isCopied(sources, 'README.md')).toBe(false);
+    expect(isCopied(sources, 'operatorx/a.ts')).toBe(false);
+    expect(mayHoldCopied(['hack/tools/x'], 'hack')).toBe(true);
+    expect(mayHoldCopied(['hack/tools/x'], 'docs')).toBe(false);
+    expect(mayHoldCopied(['*/x'], 'docs')).toBe(true);
   });
 });

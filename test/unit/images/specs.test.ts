@@ -88,22 +88,27 @@ describe('selectImages (--only)', () => {
 });
 
 describe('build contexts', () => {
-  test('a directory context covers exactly what .dockerignore lets through, plus the Dockerfile', () => {
+  test('a directory context covers what .dockerignore lets through and COPY reads, plus the Dockerfile', () => {
     const dir = path.join(tmp, 'repo');
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    mkdirSync(path.join(dir, 'src/sub'), { recursive: true });
     mkdirSync(path.join(dir, 'node_modules/x'), { recursive: true });
-    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM a\n');
-    writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n*.log\nDockerfile\n');
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM a\nCOPY package.json ./\nCOPY src/ src/\nCOPY --from=b /x /y\n');
+    writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n*.log\nDockerfile\nsrc/sub\n');
+    writeFileSync(path.join(dir, 'package.json'), '{}');
+    writeFileSync(path.join(dir, 'README.md'), 'readme');
     writeFileSync(path.join(dir, 'src/main.ts'), 'one');
+    writeFileSync(path.join(dir, 'src/sub/skip.ts'), 'skip');
     writeFileSync(path.join(dir, 'node_modules/x/i.js'), 'dep');
     writeFileSync(path.join(dir, 'debug.log'), 'log');
     const ctx = new DirContext(dir, path.join(dir, 'Dockerfile'));
     const before = ctx.digests();
-    expect(Object.keys(before).sort()).toEqual(['.dockerignore', '@.dockerignore', '@Dockerfile', 'src/main.ts']);
+    expect(Object.keys(before).sort()).toEqual(['@.dockerignore', '@Dockerfile', 'package.json', 'src/main.ts']);
 
-    // Ignored files do not change it ...
+    // Ignored files and files no COPY reads do not change it ...
     writeFileSync(path.join(dir, 'node_modules/x/i.js'), 'dep2');
     writeFileSync(path.join(dir, 'debug.log'), 'log2');
+    writeFileSync(path.join(dir, 'README.md'), 'readme2');
+    writeFileSync(path.join(dir, 'src/sub/skip.ts'), 'skip2');
     expect(new DirContext(dir, path.join(dir, 'Dockerfile')).digests()).toEqual(before);
     // ... sent files, their modes and the Dockerfile do.
     writeFileSync(path.join(dir, 'src/main.ts'), 'two');
