@@ -251,9 +251,8 @@ export function which(cmd: string): string | undefined {
 
 /** Commands the builder needs from Debian's packages. */
 export const HOST_PACKAGES: { cmd: string; pkg: string; why: string }[] = [
+  // docker.io depends on Debian's containerd and runc, which dockerd runs from /usr/bin (see docker.ts).
   { cmd: 'dockerd', pkg: 'docker.io', why: 'the image builder (a private dockerd, only while building)' },
-  { cmd: 'containerd', pkg: 'containerd', why: "dockerd's runtime" },
-  { cmd: 'runc', pkg: 'runc', why: "dockerd's runtime" },
   { cmd: 'debootstrap', pkg: 'debootstrap', why: 'the Debian root filesystem of the base image' },
   { cmd: 'setcap', pkg: 'libcap2-bin', why: "CoreDNS's cap_net_bind_service file capability" },
   { cmd: 'tar', pkg: 'tar', why: 'packing the root filesystem' },
