@@ -144,6 +144,10 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
     say(`to build: ${stale.map((p) => p.spec.name).join(', ')}`);
 
     // 2. Builds, with a private dockerd.
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        `building ${stale.map((p) => p.spec.name).join(', ')} needs root (debootstrap, dockerd); run as root`,
+      );
     const tStart = Date.now();
     daemon = new DockerDaemon(cache);
     await daemon.start();

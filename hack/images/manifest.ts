@@ -97,6 +97,15 @@ export function imageRef(name: string, entries: ImageEntry[] = readImageManifest
   return imageEntry(name, entries).ref;
 }
 
+/** Helm's image.repository and image.tag for an image, e.g. `--set image.repository=…,image.tag=…`. */
+export function helmImage(
+  name: string,
+  entries: ImageEntry[] = readImageManifest(),
+): { repository: string; tag: string } {
+  const { ref, tag } = imageEntry(name, entries);
+  return { repository: ref.slice(0, ref.length - tag.length - 1), tag };
+}
+
 /** The images the fleet's real nodes run (what to import into each node's containerd). */
 export function nodeImages(entries: ImageEntry[] = readImageManifest()): ImageEntry[] {
   return entries.filter((e) => e.use === 'node');

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  helmImage,
   imageEntry,
   imageManifestPath,
   imageRef,
@@ -52,6 +53,10 @@ describe('reading the manifest', () => {
     writeImageManifest(entries, file);
     expect(readImageManifest(file)).toEqual(entries);
     expect(readFileSync(file, 'utf8')).toMatch(/\n$/);
+  });
+
+  test('helmImage splits a ref into the chart values image.repository and image.tag', () => {
+    expect(helmImage('pause', entries)).toEqual({ repository: 'localhost/discovery/pause', tag: entries[1]!.tag });
   });
 
   test('imageRef, imageEntry and nodeImages look entries up', () => {
