@@ -12,6 +12,7 @@ import {
   digestOfFile,
   imageSpecs,
   type DebootstrapRecipe,
+  type ImportRecipe,
   type DockerfileRecipe,
   type ImageSpec,
 } from './specs.js';
@@ -114,6 +115,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
           ? { 'finalize.sh': digestOfFile(spec.recipe.finalize) }
           : spec.recipe.context().digests();
       const params: Record<string, string> = { ...(await spec.params()) };
+      if (spec.recipe.type !== 'dockerfile') params.changes = JSON.stringify(spec.recipe.changes);
       if (spec.recipe.type === 'debootstrap') {
         const r = spec.recipe;
         Object.assign(params, {
@@ -167,6 +169,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
         }
       }
       if (p.spec.recipe.type === 'debootstrap') await buildDebootstrap(daemon, p, p.spec.recipe, cache, logFile, opts);
+      else if (p.spec.recipe.type === 'import') await buildImport(daemon, p, p.spec.recipe, cache, logFile);
       else await buildDockerfile(daemon, p, p.spec.recipe, plan, cache, logFile, opts, forced.has(p.spec.name));
 
       say(`${p.spec.name}: saving ${path.basename(p.archive)}`);
@@ -233,7 +236,6 @@ async function buildDebootstrap(
 ): Promise<void> {
   const work = path.join(cache, 'work', p.spec.name);
   const rootfs = path.join(work, 'rootfs');
-  const tarFile = path.join(work, 'rootfs.tar');
   await unmountUnder([rootfs]);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -264,39 +266,33 @@ async function buildDebootstrap(
     ],
     { stdinFile: r.finalize, logFile, echo: opts.verbose },
   );
+  await importTree(daemon, p, rootfs, r.changes, logFile);
+  rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Packs a directory as the image's single layer and `docker import`s it with Dockerfile-style config changes. tar
+ * keeps file capabilities (security.capability), which the classic builder's COPY would drop.
+ */
+async function importTree(daemon: DockerDaemon, p: PlannedImage, tree: string, changes: string[], logFile: string) {
   say(`${p.spec.name}: packing and importing the tree`);
-  await run(
-    'tar',
-    [
-      '--numeric-owner',
-      '--sort=name',
-      '-C',
-      rootfs,
-      '--exclude=./dev/*',
-      '--exclude=./proc/*',
-      '--exclude=./sys/*',
-      '-cf',
-      tarFile,
-      '.',
-    ],
-    { logFile },
-  );
-  await daemon.docker(
-    [
-      'import',
-      '--change',
-      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change',
-      'ENV LANG=C.UTF-8',
-      '--change',
-      'CMD ["bash"]',
-      '--change',
-      `LABEL io.discovery.images.key=${p.key}`,
-      tarFile,
-      p.ref,
-    ],
-    { logFile },
-  );
+  const tarFile = `${tree}.tar`;
+  const excludes = ['--exclude=./dev/*', '--exclude=./proc/*', '--exclude=./sys/*'];
+  const tarArgs = ['--numeric-owner', '--sort=name', '--xattrs', '--xattrs-include=security.capability', ...excludes];
+  await run('tar', [...tarArgs, '-C', tree, '-cf', tarFile, '.'], { logFile });
+  const all = [...changes, `LABEL io.discovery.images.key=${p.key}`];
+  await daemon.docker(['import', ...all.flatMap((c) => ['--change', c]), tarFile, p.ref], { logFile });
+  rmSync(tarFile, { force: true });
+}
+
+/** A single-layer image from an assembled set of files (CoreDNS: its binary keeps its file capability). */
+async function buildImport(daemon: DockerDaemon, p: PlannedImage, r: ImportRecipe, cache: string, logFile: string) {
+  const work = path.join(cache, 'work', p.spec.name);
+  const tree = path.join(work, 'tree');
+  const ctx = r.context();
+  say(`${p.spec.name}: assembling the layer (${ctx.entries.map((e) => e.dest).join(', ')})`);
+  await ctx.materialize(tree, logFile);
+  await importTree(daemon, p, tree, r.changes, logFile);
   rmSync(work, { recursive: true, force: true });
 }
 

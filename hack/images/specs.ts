@@ -143,6 +143,16 @@ export interface DebootstrapRecipe {
   securityMirror: string;
   /** Script run inside the fresh tree (chroot) to make it an image base. */
   finalize: string;
+  /** Image config, as `docker import --change` instructions. */
+  changes: string[];
+}
+
+/** One layer made of the given files (no Dockerfile): for files whose capabilities COPY would drop. */
+export interface ImportRecipe {
+  type: 'import';
+  context: () => AssembledContext;
+  /** Image config, as `docker import --change` instructions (USER, ENTRYPOINT, EXPOSE, ...). */
+  changes: string[];
 }
 
 export interface DockerfileRecipe {
@@ -163,7 +173,7 @@ export interface ImageSpec {
   params: () => Promise<Record<string, string>>;
   /** Work that must happen before the key can be computed (e.g. linking the CoreDNS binary). */
   prepare?: (logFile: string) => Promise<void>;
-  recipe: DebootstrapRecipe | DockerfileRecipe;
+  recipe: DebootstrapRecipe | DockerfileRecipe | ImportRecipe;
 }
 
 function nodeBinary(): { file: string; version: string } {
@@ -249,6 +259,11 @@ export function imageSpecs(): ImageSpec[] {
         mirror,
         securityMirror: process.env.DISCOVERY_DEBIAN_SECURITY_MIRROR ?? `${mirror}-security`,
         finalize: path.join(dir('debian'), 'finalize.sh'),
+        changes: [
+          'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          'ENV LANG=C.UTF-8',
+          'CMD ["bash"]',
+        ],
       },
     },
     {
@@ -304,17 +319,23 @@ export function imageSpecs(): ImageSpec[] {
       use: 'node',
       summary: 'cluster DNS: CoreDNS from its Go module (hack/tools), non-root with cap_net_bind_service',
       bases: {},
-      params: async () => ({ filecaps: COREDNS_FILECAPS }),
+      params: none,
       prepare: (log) =>
         run('bash', [path.join(REPO_ROOT, 'hack/tools/build.sh'), 'coredns'], { logFile: log }).then(() => {}),
-      recipe: localDockerfile('coredns', (ctx) => {
-        const bin = realpathSync(path.join(REPO_ROOT, '.tools/bin/coredns'));
-        return ctx.generated('coredns', { binary: digestOfFile(bin), filecaps: COREDNS_FILECAPS }, async (out, log) => {
-          // A copy gets the file capability; the tools cache's binary stays as built.
-          copyFileSync(bin, out);
-          await run('setcap', [COREDNS_FILECAPS, out], { logFile: log });
-        });
-      }),
+      // Imported rather than built from a Dockerfile: the classic builder's COPY drops file capabilities.
+      recipe: {
+        type: 'import',
+        context: () => {
+          const bin = realpathSync(path.join(REPO_ROOT, '.tools/bin/coredns'));
+          const inputs = { binary: digestOfFile(bin), filecaps: COREDNS_FILECAPS };
+          return new AssembledContext().generated('coredns', inputs, async (out, log) => {
+            // A copy gets the file capability; the tools cache's binary stays as built.
+            copyFileSync(bin, out);
+            await run('setcap', [COREDNS_FILECAPS, out], { logFile: log });
+          });
+        },
+        changes: ['USER 65532:65532', 'EXPOSE 53 53/udp', 'ENTRYPOINT ["/coredns"]'],
+      },
     },
     {
       name: 'discovery-operator',

@@ -1,22 +1,62 @@
-// A throwaway containerd v2 (the fleet nodes' runtime, from hack/tools) with its own root, state and socket, for
-// checking that image archives import; it is stopped and every mount and directory it made is removed afterwards.
+// A throwaway containerd v2 (the fleet nodes' runtime, from hack/tools) with its own root, state, socket and cgroup
+// parent, for importing image archives and running them as a node would; stop() ends it and its shims and removes
+// every mount, cgroup and directory it made.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mountsUnder, run, unmountUnder } from '../../../hack/images/host.js';
+import { cgroupMounts, mountsUnder, pidsMentioning, run, unmountUnder } from '../../../hack/images/host.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function withThrowawayContainerd(
-  binDir: string,
-  fn: (ctr: (args: string[]) => Promise<string>) => Promise<void>,
-): Promise<void> {
+export interface ThrowawayContainerd {
+  /** ctr against this containerd. */
+  ctr(args: string[]): Promise<string>;
+  /** A cgroup path for `ctr run --cgroup` under this containerd's own parent (removed by stop()). */
+  cgroup(name: string): string;
+  /** What was left and had to be removed (processes, mounts, cgroups); empty when everything ended cleanly. */
+  stop(): Promise<string[]>;
+}
+
+function removeCgroupTree(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true }))
+    if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
+  rmdirSync(dir);
+}
+
+/** Processes in a cgroup parent (any hierarchy) and below it. */
+function cgroupPids(parent: string): number[] {
+  const pids: number[] = [];
+  const walk = (dir: string) => {
+    try {
+      pids.push(...readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+      for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+    } catch {
+      // not there
+    }
+  };
+  for (const m of cgroupMounts()) walk(path.join(m, parent));
+  return pids;
+}
+
+export async function startThrowawayContainerd(binDir: string): Promise<ThrowawayContainerd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dimg-containerd-'));
-  const state = `/run/dimg-ctrd-${process.pid}`;
+  const name = `dimg-ctrd-${process.pid}`;
+  const state = `/run/${name}`;
   const socket = path.join(state, 'containerd.sock');
   mkdirSync(state, { recursive: true });
-  // Only what importing needs: no CRI (it would look for CNI and a sandbox image), no metrics or tracing endpoints.
+  // Only what importing and running need: no CRI (it would look for CNI and a sandbox image).
   writeFileSync(
     path.join(dir, 'config.toml'),
     [
@@ -32,14 +72,51 @@ export async function withThrowawayContainerd(
     ].join('\n'),
   );
   const log = openSync(path.join(dir, 'containerd.log'), 'a');
+  // The shim comes from binDir; runc from Debian's package.
+  const env = { ...process.env, PATH: `${binDir}:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin` };
   const child = spawn(path.join(binDir, 'containerd'), ['--config', path.join(dir, 'config.toml')], {
     stdio: ['ignore', log, log],
     detached: true,
+    env,
   });
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ctr = (args: string[]) => run(path.join(binDir, 'ctr'), ['--address', socket, ...args]);
-  let left: string[];
+
+  let stopped: Promise<string[]> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      const left: string[] = [];
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        if ((await Promise.race([exited, sleep(10_000).then(() => 'timeout')])) === 'timeout') {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      // Shims outlive containerd: any task not deleted leaves one, and its container's processes in our cgroups.
+      const pids = [...new Set([...pidsMentioning(state), ...cgroupPids(name)])];
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      if (pids.length) left.push(`processes ${pids.join(', ')}`);
+      await sleep(pids.length ? 500 : 0);
+      const mounts = await unmountUnder([dir, state]);
+      if (mounts.length) left.push(`mounts ${mounts.join(', ')}`);
+      for (const m of cgroupMounts()) {
+        const cg = path.join(m, name);
+        if (!existsSync(cg)) continue;
+        try {
+          removeCgroupTree(cg);
+        } catch {
+          left.push(`cgroup ${cg} (busy)`);
+        }
+      }
+      if (mountsUnder([dir, state]).length === 0) {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(state, { recursive: true, force: true });
+      }
+      return left;
+    })());
+
   try {
     const deadline = Date.now() + 30_000;
     while (
@@ -53,20 +130,9 @@ export async function withThrowawayContainerd(
       if (Date.now() > deadline) throw new Error(`containerd did not answer within 30 s; see ${dir}/containerd.log`);
       await sleep(200);
     }
-    await fn(ctr);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timeout = sleep(10_000).then(() => 'timeout');
-      if ((await Promise.race([exited, timeout])) === 'timeout') {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    await unmountUnder([dir, state]);
-    left = mountsUnder([dir, state]);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(state, { recursive: true, force: true });
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  if (left.length) throw new Error(`containerd left mounts: ${left.join(', ')}`);
+  return { ctr, cgroup: (n) => `/${name}/${n}`, stop };
 }

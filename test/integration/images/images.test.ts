@@ -11,7 +11,7 @@ import { daemonPaths, DockerDaemon } from '../../../hack/images/docker.js';
 import { acquireLock, cgroupMounts, mountsUnder, pidsMentioning, run } from '../../../hack/images/host.js';
 import { imagesCacheDir, imageRef, readImageManifest, type ImageEntry } from '../../../hack/images/manifest.js';
 import { REPO_ROOT } from '../../../hack/images/specs.js';
-import { withThrowawayContainerd } from './containerd.js';
+import { startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
 
 // Containers start in about a second, more when the machine is busy.
 jest.setTimeout(120_000);
@@ -236,7 +236,10 @@ describe('coredns', () => {
     expect(out).toContain('CoreDNS-1.15.0');
   });
 
-  test('answers on port 53 as uid 65532 with only NET_BIND_SERVICE and no-new-privileges', async () => {
+  // Under dockerd the file capability is what grants the bind: dockerd gives a non-root process capabilities in its
+  // bounding set only (none permitted), and here the kernel's unprivileged-port limit applies. (no_new_privs would
+  // cap the file capability at that empty permitted set; containerd, the nodes' runtime, is checked with it below.)
+  test('answers on port 53 as uid 65532 with only NET_BIND_SERVICE, through its file capability', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dimg-corefile-'));
     writeFileSync(path.join(dir, 'Corefile'), '.:53 {\n  hosts {\n    192.0.2.10 probe.discovery.test\n  }\n}\n');
     chmodSync(dir, 0o755); // CoreDNS reads it as uid 65532
@@ -254,8 +257,9 @@ describe('coredns', () => {
         'ALL',
         '--cap-add',
         'NET_BIND_SERVICE',
-        '--security-opt',
-        'no-new-privileges',
+        // dockerd lowers this to 0 by default; containerd's CRI (the nodes) keeps the kernel's 1024.
+        '--sysctl',
+        'net.ipv4.ip_unprivileged_port_start=1024',
         '-v',
         `${dir}:/etc/coredns:ro`,
         ref('coredns'),
@@ -286,19 +290,105 @@ describe('coredns', () => {
 const ctrBin = path.join(REPO_ROOT, '.tools/bin');
 const haveContainerd = existsSync(path.join(ctrBin, 'containerd')) && existsSync(path.join(ctrBin, 'ctr'));
 
-describe('archives in containerd', () => {
+describe('in containerd v2, as on the nodes', () => {
   // The fleet's nodes run containerd v2 from hack/tools (`bash hack/tools/build.sh containerd`).
-  (haveContainerd ? test : test.skip)(
-    'every node image imports into a throwaway containerd v2 (ctr -n k8s.io images import) under its ref',
+  const maybe = haveContainerd ? test : test.skip;
+  let containerd: ThrowawayContainerd | undefined;
+  const ctr = (args: string[]) => containerd!.ctr(['-n', 'k8s.io', ...args]);
+
+  afterAll(async () => {
+    // containerd 2.x keeps a mount of `ctr images mount` in its mount manager after the unmount: stop() removes it.
+    const removed = (await containerd?.stop()) ?? [];
+    expect(removed.filter((r) => !r.includes('io.containerd.mount-manager'))).toEqual([]);
+  }, 120_000);
+
+  maybe(
+    'every node image imports (ctr -n k8s.io images import) under its ref, CoreDNS with its file capability',
     async () => {
-      await withThrowawayContainerd(ctrBin, async (ctr) => {
-        for (const e of entries.filter((x) => x.use === 'node'))
-          await ctr(['-n', 'k8s.io', 'images', 'import', e.archive]);
-        const listed = (await ctr(['-n', 'k8s.io', 'images', 'ls', '-q'])).split('\n');
-        for (const e of entries.filter((x) => x.use === 'node')) expect(listed).toContain(e.ref);
-      });
+      containerd = await startThrowawayContainerd(ctrBin);
+      for (const e of entries.filter((x) => x.use === 'node')) await ctr(['images', 'import', e.archive]);
+      const listed = (await ctr(['images', 'ls', '-q'])).split('\n');
+      for (const e of entries.filter((x) => x.use === 'node')) expect(listed).toContain(e.ref);
+      const mnt = mkdtempSync(path.join(os.tmpdir(), 'dimg-mnt-'));
+      try {
+        await ctr(['images', 'mount', ref('coredns'), mnt]);
+        expect(await run('getcap', [path.join(mnt, 'coredns')])).toContain('cap_net_bind_service=ep');
+      } finally {
+        await ctr(['images', 'unmount', mnt]).catch(() => {});
+        rmSync(mnt, { recursive: true, force: true });
+      }
     },
     600_000,
+  );
+
+  maybe(
+    'CoreDNS answers on port 53 as uid 65532 with no-new-privileges and only NET_BIND_SERVICE in its bounding set',
+    async () => {
+      expect(containerd).toBeDefined();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'dimg-corefile-'));
+      writeFileSync(path.join(dir, 'Corefile'), '.:53 {\n  hosts {\n    192.0.2.10 probe.discovery.test\n  }\n}\n');
+      chmodSync(dir, 0o755);
+      const id = `dimg-coredns-${process.pid}`;
+      try {
+        // ctr sets no_new_privs by default; containerd's default capabilities minus all but NET_BIND_SERVICE.
+        const drop = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP']
+          .concat(['SETPCAP', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'])
+          .flatMap((c) => ['--cap-drop', `CAP_${c}`]);
+        const mount = `type=bind,src=${dir},dst=/etc/coredns,options=rbind:ro`;
+        await ctr(
+          [
+            'run',
+            '-d',
+            '--cgroup',
+            containerd!.cgroup('coredns'),
+            ...drop,
+            '--mount',
+            mount,
+            ref('coredns'),
+            id,
+          ].concat(['/coredns', '-conf', '/etc/coredns/Corefile']),
+        );
+        let pid = '';
+        for (let i = 0; i < 40 && !pid; i++) {
+          pid = /^\S+\s+(\d+)\s+RUNNING/m.exec(await ctr(['tasks', 'ls']))?.[1] ?? '';
+          if (!pid) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(pid).not.toBe('');
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        expect(status).toMatch(/^Uid:\s+65532\s/m);
+        expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+        expect(status).toMatch(/^CapBnd:\s+0000000000000400$/m);
+        // A second container in CoreDNS's network namespace (a pod's sidecar) brings loopback up and resolves.
+        const query =
+          'ip link set lo up; for i in $(seq 20); do nslookup probe.discovery.test 127.0.0.1 && exit 0; sleep 0.25; done; exit 1';
+        const out = await ctr(
+          ['run', '--rm', '--cgroup', containerd!.cgroup('query'), '--cap-add', 'CAP_NET_ADMIN'].concat([
+            '--with-ns',
+            `network:/proc/${pid}/ns/net`,
+            ref('toolbox'),
+            `${id}-q`,
+            'sh',
+            '-c',
+            query,
+          ]),
+        );
+        expect(out).toContain('192.0.2.10');
+      } finally {
+        await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => {});
+        for (let i = 0; i < 20; i++) {
+          if (
+            await ctr(['tasks', 'delete', id]).then(
+              () => true,
+              () => false,
+            )
+          )
+            break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        await ctr(['containers', 'delete', id]).catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   );
 });
 
@@ -308,7 +398,11 @@ describe('cleanup', () => {
     expect(pidsMentioning(paths.execRoot)).toEqual([]);
     expect(mountsUnder([cacheDir, paths.execRoot])).toEqual([]);
     expect(existsSync(paths.execRoot)).toBe(false);
-    for (const m of cgroupMounts()) expect(existsSync(path.join(m, paths.cgroupParent))).toBe(false);
+    for (const m of cgroupMounts()) {
+      expect(existsSync(path.join(m, paths.cgroupParent))).toBe(false);
+      expect(existsSync(path.join(m, `dimg-ctrd-${process.pid}`))).toBe(false);
+    }
+    expect(existsSync(`/run/dimg-ctrd-${process.pid}`)).toBe(false);
     expect(await iptablesForwardPolicy()).toBe(forwardBefore);
     expect(await run('iptables', ['-S'])).not.toMatch(/DOCKER/);
     expect(await run('ip', ['-o', 'link'])).not.toMatch(/docker0|dimg/);
