@@ -234,6 +234,53 @@ export function localDockerfile(
 const PAUSE_LDFLAGS = '-s -w';
 const COREDNS_FILECAPS = 'cap_net_bind_service=+ep';
 
+interface ToolImage {
+  name: string;
+  /** hack/tools family that builds the binary (linked into .tools/bin/<name>). */
+  family: string;
+  /** Its version variable in hack/tools/versions.env; the tag's version is that without the `v`. */
+  versionVar: string;
+  summary: string;
+  /** Path of the binary inside the image. */
+  dest: string;
+  /** File capabilities given to the image's copy of the binary. */
+  filecaps?: string;
+  /** Image config, as `docker import --change` instructions. */
+  changes: string[];
+}
+
+/**
+ * A Go binary from the tools cache alone in one layer, imported rather than built from a Dockerfile: the classic
+ * builder's COPY drops file capabilities, tar --xattrs keeps them.
+ */
+function toolImage(t: ToolImage): ImageSpec {
+  return {
+    name: t.name,
+    version: toolVersion(t.versionVar).replace(/^v/, ''),
+    use: 'node',
+    summary: t.summary,
+    bases: {},
+    params: async () => ({}),
+    prepare: (log) =>
+      run('bash', [path.join(REPO_ROOT, 'hack/tools/build.sh'), t.family], { logFile: log }).then(() => {}),
+    recipe: {
+      type: 'import',
+      context: () => {
+        const bin = realpathSync(path.join(REPO_ROOT, '.tools/bin', t.name));
+        const inputs: Record<string, string> = { binary: digestOfFile(bin) };
+        if (t.filecaps) inputs.filecaps = t.filecaps;
+        return new AssembledContext().generated(t.dest, inputs, async (out, log) => {
+          mkdirSync(path.dirname(out), { recursive: true });
+          // A copy gets the file capability; the tools cache's binary stays as built.
+          copyFileSync(bin, out);
+          if (t.filecaps) await run('setcap', [t.filecaps, out], { logFile: log });
+        });
+      },
+      changes: t.changes,
+    },
+  };
+}
+
 /** Every image, bases before the images built on them. */
 export function imageSpecs(): ImageSpec[] {
   const dir = (name: string) => path.join(HERE, name);
@@ -313,30 +360,27 @@ export function imageSpecs(): ImageSpec[] {
         return ctx.generated('pause', inputs, (out, log) => goBuild(dir('pause'), out, log));
       }),
     },
-    {
+    toolImage({
       name: 'coredns',
-      version: toolVersion('COREDNS_VERSION').replace(/^v/, ''),
-      use: 'node',
+      family: 'coredns',
+      versionVar: 'COREDNS_VERSION',
       summary: 'cluster DNS: CoreDNS from its Go module (hack/tools), non-root with cap_net_bind_service',
-      bases: {},
-      params: none,
-      prepare: (log) =>
-        run('bash', [path.join(REPO_ROOT, 'hack/tools/build.sh'), 'coredns'], { logFile: log }).then(() => {}),
-      // Imported rather than built from a Dockerfile: the classic builder's COPY drops file capabilities.
-      recipe: {
-        type: 'import',
-        context: () => {
-          const bin = realpathSync(path.join(REPO_ROOT, '.tools/bin/coredns'));
-          const inputs = { binary: digestOfFile(bin), filecaps: COREDNS_FILECAPS };
-          return new AssembledContext().generated('coredns', inputs, async (out, log) => {
-            // A copy gets the file capability; the tools cache's binary stays as built.
-            copyFileSync(bin, out);
-            await run('setcap', [COREDNS_FILECAPS, out], { logFile: log });
-          });
-        },
-        changes: ['USER 65532:65532', 'EXPOSE 53 53/udp', 'ENTRYPOINT ["/coredns"]'],
-      },
-    },
+      dest: 'coredns',
+      filecaps: COREDNS_FILECAPS,
+      changes: ['USER 65532:65532', 'EXPOSE 53 53/udp', 'ENTRYPOINT ["/coredns"]'],
+    }),
+    toolImage({
+      name: 'local-path-provisioner',
+      family: 'local-path-provisioner',
+      versionVar: 'LOCAL_PATH_PROVISIONER_VERSION',
+      summary: "PersistentVolumes in a node's directories: rancher's local-path-provisioner from its Go module",
+      dest: 'usr/local/bin/local-path-provisioner',
+      changes: [
+        'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+        'USER 65532:65532',
+        'ENTRYPOINT ["/usr/local/bin/local-path-provisioner"]',
+      ],
+    }),
     {
       name: 'discovery-operator',
       version: pkg.version,

@@ -18,7 +18,16 @@ jest.setTimeout(120_000);
 
 const cacheDir = imagesCacheDir();
 const paths = daemonPaths(cacheDir);
-const IMAGES = ['debian', 'node-build', 'node-runtime', 'toolbox', 'pause', 'coredns', 'discovery-operator'];
+const IMAGES = [
+  'debian',
+  'node-build',
+  'node-runtime',
+  'toolbox',
+  'pause',
+  'coredns',
+  'local-path-provisioner',
+  'discovery-operator',
+];
 
 interface CliRun {
   code: number | null;
@@ -99,6 +108,7 @@ describe('npm run images', () => {
       'toolbox',
       'pause',
       'coredns',
+      'local-path-provisioner',
       'discovery-operator',
     ]);
   });
@@ -284,6 +294,26 @@ describe('coredns', () => {
       await docker.docker(['rm', '-f', name]).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('local-path-provisioner', () => {
+  test('runs as 65532, found through PATH as the fleet starts it (command: local-path-provisioner …)', async () => {
+    const image = ref('local-path-provisioner');
+    const out = await docker.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--read-only',
+      '--entrypoint',
+      'local-path-provisioner',
+      image,
+      '--help',
+    ]);
+    expect(out).toContain('Local Path Provisioner');
+    expect(out).toMatch(/start/);
+    expect((await docker.docker(['image', 'inspect', '-f', '{{.Config.User}}', image])).trim()).toBe('65532:65532');
   });
 });
 

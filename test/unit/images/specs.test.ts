@@ -28,6 +28,7 @@ describe('image specs', () => {
       'toolbox',
       'pause',
       'coredns',
+      'local-path-provisioner',
       'discovery-operator',
     ]);
     expect(() => checkSpecs(specs)).not.toThrow();
@@ -35,6 +36,7 @@ describe('image specs', () => {
       'toolbox',
       'pause',
       'coredns',
+      'local-path-provisioner',
       'discovery-operator',
     ]);
   });
@@ -48,6 +50,7 @@ describe('image specs', () => {
     expect(v['discovery-operator']).toBe(pkg.version);
     expect(v['node-build']).toBe(pkg.dependencies.node);
     expect(v.coredns).toBe('1.15.0');
+    expect(v['local-path-provisioner']).toBe('0.0.30');
   });
 
   test('the operator is built from the repository Dockerfile with both Node bases as build arguments', () => {
