@@ -79,6 +79,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const specs = imageSpecs();
   checkSpecs(specs);
   const selected = selectImages(specs, opts.only);
+  const width = Math.max(...specs.map((s) => s.name.length));
   const forced = new Set(opts.rebuild ? (opts.only?.length ? opts.only : specs.map((s) => s.name)) : []);
 
   await ensureHostPackages();
@@ -138,7 +139,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
 
     const stale = [...plan.values()].filter((p) => !p.cached);
     for (const p of plan.values())
-      if (p.cached) say(`${p.spec.name.padEnd(18)} cached  ${p.ref} (${human(entries.get(p.spec.name)!.bytes)})`);
+      if (p.cached) say(`${p.spec.name.padEnd(width)} cached  ${p.ref} (${human(entries.get(p.spec.name)!.bytes)})`);
     if (stale.length === 0) {
       say(`all ${plan.size} images cached; manifest ${manifestFile}`);
       return { entries: [...entries.values()], built, cached: cachedNames, seconds: (Date.now() - t0) / 1000 };
@@ -195,7 +196,7 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
       if (prev && prev.archive !== p.archive) rmSync(prev.archive, { force: true });
       if (prev && prev.ref !== p.ref) await daemon.docker(['rmi', prev.ref], { logFile }).catch(() => {});
       built.push(p.spec.name);
-      say(`${p.spec.name.padEnd(18)} built in ${seconds(t)}  ${p.ref} (${human(entry.bytes)})`);
+      say(`${p.spec.name.padEnd(width)} built in ${seconds(t)}  ${p.ref} (${human(entry.bytes)})`);
     }
 
     // 3. Drop refs of this prefix that no manifest entry names. Untagged images are the classic builder's cache (the
