@@ -13,11 +13,10 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# Only the operator's sources: the image runs dist/operator/src/main.js (and the `discovery` CLI beside it).
+COPY tsconfig.json tsconfig.image.json ./
 COPY operator/ operator/
-COPY hack/ hack/
-COPY pulumi/ pulumi/
-RUN npm run build
+RUN npx tsc -p tsconfig.image.json
 
 # ---- deps: production dependencies only (the runtime image brings its own Node, so drop the `node` npm package) ----
 FROM ${BUILD_IMAGE} AS deps
