@@ -10,6 +10,7 @@ start=$SECONDS
 step "npm dependencies"; ensure_node_modules
 step "Go-built tools (etcd, Kubernetes incl. kubelet, containerd, CoreDNS, kwok, helm, Pulumi)"; bash hack/tools/build.sh
 step "packages for real fleet nodes (runc, CNI plugins, iptables)"; ensure_real_node_packages
+step "images for the real fleet nodes (pause, CoreDNS, local-path provisioner, toolbox, operator)"; npm run --silent images
 step "graphviz"; ensure_graphviz
 step "lint"; npm run --silent lint
 step "generated files are in sync (CRD YAML, TS types, chart CRDs)"; npm run --silent generate:check; npm run --silent chart:check
