@@ -22,12 +22,16 @@ function restrictedPod(uid: number) {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
 }
 
-/** CoreDNS serving cluster.local from the API, on 1053 inside the pod (non-root), 53 on the kube-dns Service. */
+/**
+ * CoreDNS serving cluster.local from the API, as uid 65532 on port 53: the image's binary carries the
+ * cap_net_bind_service file capability, so the container keeps NET_BIND_SERVICE (and only it) in its bounding set —
+ * without it the kernel refuses to exec the binary.
+ */
 export function coreDnsObjects(image: string): Obj[] {
   const ns = 'kube-system';
   const labels = { 'k8s-app': 'kube-dns' };
   const corefile = [
-    '.:1053 {',
+    '.:53 {',
     '    errors',
     '    health :8080',
     '    ready :8181',
@@ -84,13 +88,16 @@ export function coreDnsObjects(image: string): Obj[] {
                 imagePullPolicy: 'Never',
                 args: ['-conf', '/etc/coredns/Corefile'],
                 ports: [
-                  { name: 'dns', containerPort: 1053, protocol: 'UDP' },
-                  { name: 'dns-tcp', containerPort: 1053, protocol: 'TCP' },
+                  { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
                 ],
                 readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
                 livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 10 },
                 resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-                securityContext: RESTRICTED_CONTAINER,
+                securityContext: {
+                  ...RESTRICTED_CONTAINER,
+                  capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+                },
                 volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
               },
             ],
@@ -107,8 +114,8 @@ export function coreDnsObjects(image: string): Obj[] {
         clusterIP: CLUSTER_DNS_IP,
         selector: labels,
         ports: [
-          { name: 'dns', port: 53, targetPort: 1053, protocol: 'UDP' },
-          { name: 'dns-tcp', port: 53, targetPort: 1053, protocol: 'TCP' },
+          { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, targetPort: 53, protocol: 'TCP' },
         ],
       },
     },

@@ -304,6 +304,7 @@ export async function startRealNode(input: StartNodeInput): Promise<void> {
   mkdirSync(node.volumesDir, { recursive: true, mode: 0o755 });
   for (const h of cgroupHierarchies()) mkdirSync(path.join(h, node.cgroupRoot), { recursive: true });
   recordHostPaths();
+  raiseHostLimits();
 
   const pki = path.join(node.confDir, 'pki');
   mkdirSync(pki, { recursive: true, mode: 0o700 });
@@ -504,6 +505,37 @@ export const KUBELET_HOST_PATHS = ['/var/lib/kubelet', '/var/log/containers', '/
 const SHARED_ROOTS = ['/run/discovery-fleet', '/var/lib/discovery-fleet'];
 const HOST_CREATED = '/var/lib/discovery-fleet/host-created.json';
 
+/**
+ * Host-wide kernel limits real nodes need more of: every kubelet, containerd, kube-proxy and CoreDNS holds inotify
+ * instances, and the default 128 per user is used up by a few clusters (kube-proxy then fails with "too many open
+ * files"). Raised while fleets run; the previous values are recorded and put back when the last fleet leaves.
+ */
+const HOST_SYSCTLS: Record<string, number> = {
+  '/proc/sys/fs/inotify/max_user_instances': 1024,
+  '/proc/sys/fs/inotify/max_user_watches': 524288,
+};
+const HOST_SYSCTLS_SAVED = '/var/lib/discovery-fleet/host-sysctls.json';
+
+export function raiseHostLimits(): void {
+  mkdirSync(path.dirname(HOST_SYSCTLS_SAVED), { recursive: true });
+  const saved: Record<string, string> = existsSync(HOST_SYSCTLS_SAVED)
+    ? (JSON.parse(readFileSync(HOST_SYSCTLS_SAVED, 'utf8')) as Record<string, string>)
+    : {};
+  for (const [file, want] of Object.entries(HOST_SYSCTLS)) {
+    const now = readFileSync(file, 'utf8').trim();
+    if (Number(now) >= want) continue;
+    saved[file] ??= now;
+    writeFileSync(file, `${want}\n`);
+  }
+  writeFileSync(HOST_SYSCTLS_SAVED, `${JSON.stringify(saved)}\n`);
+}
+
+function restoreHostLimits(): void {
+  if (!existsSync(HOST_SYSCTLS_SAVED)) return;
+  const saved = JSON.parse(readFileSync(HOST_SYSCTLS_SAVED, 'utf8')) as Record<string, string>;
+  for (const [file, value] of Object.entries(saved)) if (file in HOST_SYSCTLS) writeFileSync(file, `${value}\n`);
+}
+
 /** Records which kubelet host paths do not exist yet (once, before the first real node on this host starts). */
 export function recordHostPaths(): void {
   if (existsSync(HOST_CREATED)) return;
@@ -529,6 +561,7 @@ export async function removeWan(net: RealNetwork): Promise<void> {
   rmSync(net.runDir, { recursive: true, force: true });
   rmSync(net.dataDir, { recursive: true, force: true });
   if (fleetsOnHost().length > 0) return; // another fleet still runs real nodes here
+  restoreHostLimits();
   if (existsSync(HOST_CREATED)) {
     const created = JSON.parse(readFileSync(HOST_CREATED, 'utf8')) as string[];
     for (const p of created) if (KUBELET_HOST_PATHS.includes(p)) rmSync(p, { recursive: true, force: true });
