@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { FLEET_NODE_LABEL } from '../../hack/fleet/addons.js';
 import { fleetImageRef } from '../../hack/fleet/images.js';
+import { helmImage } from '../../hack/images/manifest.js';
 import {
   GROUP,
   REPO_ROOT,
@@ -42,11 +43,6 @@ async function helm(...args: string[]): Promise<string> {
   }
 }
 
-function imageParts(ref: string): { repository: string; tag: string } {
-  const i = ref.lastIndexOf(':');
-  return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
-}
-
 async function operatorLogs(): Promise<string> {
   return kubectlIn(mgmt, ['-n', releaseNs, 'logs', '-l', selector, '--tail=-1', '--prefix']).catch(
     (e: Error) => e.message,
@@ -54,7 +50,7 @@ async function operatorLogs(): Promise<string> {
 }
 
 beforeAll(async () => {
-  const { repository, tag } = imageParts(fleetImageRef('discovery-operator'));
+  const { repository, tag } = helmImage('discovery-operator');
   await helm(
     'upgrade',
     '--install',

@@ -67,7 +67,11 @@ async function hostSnapshot() {
     '/run/discovery-fleet',
     '/var/lib/discovery-fleet',
   ];
+  const sysctls = ['fs/inotify/max_user_instances', 'fs/inotify/max_user_watches'].map(
+    (k) => `${k}=${readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`,
+  );
   return {
+    sysctls,
     paths: paths.filter((p) => existsSync(p)),
     netns: existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [],
     links: lines(await out('ip', ['-o', 'link', 'show'])).map((l) => l.split(': ')[1]!.split('@')[0]!),
@@ -116,11 +120,15 @@ describe('real-node teardown', () => {
     // fleet — identified by its own tag — or an image build); in CI nothing else runs, so nothing is excused.
     const others = /\bdf\d+-|\/discovery-fleet\/df\d+|\/dimg-|discovery-images|\bdkind|\/\.fleet(-real)?\//;
     const ours = fleetNetwork(opts);
-    // The kubelet host paths stay while another fleet's kubelets run (they use them too).
+    // The kubelet host paths stay while another fleet's kubelets run (they use them too), as do raised limits.
     const otherFleets =
       existsSync('/run/discovery-fleet') &&
       readdirSync('/run/discovery-fleet', { withFileTypes: true }).some((e) => e.isDirectory());
-    if (otherFleets) for (const p of KUBELET_HOST_PATHS) after.paths = after.paths.filter((x) => x !== p);
+    if (otherFleets) {
+      for (const p of KUBELET_HOST_PATHS) after.paths = after.paths.filter((x) => x !== p);
+      // Raised kernel limits stay raised while another fleet runs; restored when the last one leaves.
+      after.sysctls = before.sysctls;
+    }
     for (const key of Object.keys(before) as (keyof typeof before)[]) {
       const added = after[key].filter((l) => !before[key].includes(l));
       const unexplained = added.filter((l) => !others.test(l) || l.includes(ours.tag));
