@@ -24,6 +24,14 @@ npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
 rootfs=$(find "$cache/rootfs" -name 'toolbox-bookworm-*.tar' 2>/dev/null | head -n 1)
 [ -n "$rootfs" ] || { echo "error: no Debian root filesystem in $cache/rootfs (run hack/kind/node-image.sh first)" >&2; exit 1; }
 
+# Unchanged inputs, images still there: keep them (a new image id would void Docker's build cache, npm ci included).
+key=$({ sha256sum "$node_bin" "$rootfs"; cat "$0"; npm --version; } | sha256sum | cut -c1-16)
+if [ "$(cat "$cache/operator-bases.key" 2>/dev/null)" = "$key" ] &&
+  docker image inspect "$build_image" "$runtime_image" >/dev/null 2>&1; then
+  log "cached: $build_image and $runtime_image"
+  exit 0
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -49,4 +57,5 @@ install -d -m 0700 -o 65532 -g 65532 "$work/run/home/nonroot"
 tar -C "$work/run" --numeric-owner -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'USER 65532:65532' \
   --change 'WORKDIR /home/nonroot' --change 'ENTRYPOINT ["/nodejs/bin/node"]' - "$runtime_image" >/dev/null
+echo "$key" >"$cache/operator-bases.key"
 log "tagged $build_image and $runtime_image"
