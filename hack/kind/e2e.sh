@@ -8,6 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export PATH="$repo/.tools/bin:$repo/node_modules/.bin:$PATH"
+# shellcheck source=hack/tools/versions.env
+source "$repo/hack/tools/versions.env"
 export PREFIX=${PREFIX:-dkind-e2e}
 mgmt=$PREFIX-mgmt edge=$PREFIX-edge-1 ns=discovery-system
 start=$SECONDS
@@ -92,7 +94,24 @@ for site in core edge-1; do
   fi
 done
 
-# 3. Pods on the edge worker: a claim binds through the local-path provisioner and keeps what a pod wrote to it.
+# 3. Pods on the edge worker: a claim binds through the local-path provisioner; what one pod wrote there, the next
+#    pod reads; a Service name resolves through CoreDNS.
+volume_pod() { # NAME COMMAND
+  cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata: { name: $1 }
+spec:
+  nodeSelector: { openstack-compute-node: enabled }
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: discovery.local/kind/toolbox:$KUBERNETES_VERSION
+      command: [sh, -c, '$2']
+      volumeMounts: [{ name: d, mountPath: /data }]
+  volumes: [{ name: d, persistentVolumeClaim: { claimName: e2e-data } }]
+YAML
+}
 k "$edge" apply -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -100,23 +119,16 @@ metadata: { name: e2e-data }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 16Mi } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: e2e-writer }
-spec:
-  nodeSelector: { openstack-compute-node: enabled }
-  restartPolicy: Never
-  containers:
-    - name: w
-      image: discovery.local/kind/toolbox:v1.37.2
-      command: [sh, -c, 'echo kept > /data/f && getent hosts kubernetes.default.svc.cluster.local']
-      volumeMounts: [{ name: d, mountPath: /data }]
-  volumes: [{ name: d, persistentVolumeClaim: { claimName: e2e-data } }]
 YAML
-if k "$edge" wait pod/e2e-writer --for=jsonpath='{.status.phase}'=Succeeded --timeout=180s >/dev/null &&
-  [ "$(k "$edge" get pvc e2e-data -o jsonpath='{.status.phase}')" = Bound ]; then
-  pass "claim Bound on $(k "$edge" get pod e2e-writer -o jsonpath='{.spec.nodeName}'), Service name resolved: $(k "$edge" logs e2e-writer | tr -s ' ')"
+# shellcheck disable=SC2016 # $(hostname) is for the pod's shell
+volume_pod e2e-writer 'echo kept-$(hostname) > /data/f' | k "$edge" apply -f - >/dev/null
+if k "$edge" wait pod/e2e-writer --for=jsonpath='{.status.phase}'=Succeeded --timeout=180s >/dev/null; then
+  volume_pod e2e-reader 'cat /data/f; getent hosts kubernetes.default.svc.cluster.local' | k "$edge" apply -f - >/dev/null
+  k "$edge" wait pod/e2e-reader --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s >/dev/null || true
+fi
+out=$(k "$edge" logs e2e-reader 2>/dev/null | tr -s ' \n' ' ')
+if [ "$(k "$edge" get pvc e2e-data -o jsonpath='{.status.phase}')" = Bound ] && [[ $out == kept-e2e-writer*kubernetes.default* ]]; then
+  pass "claim Bound on $(k "$edge" get pod e2e-writer -o jsonpath='{.spec.nodeName}'); the next pod read: $out"
 else
-  fail "writer pod or claim: $(k "$edge" get pod e2e-writer -o jsonpath='{.status.phase}') / $(k "$edge" get pvc e2e-data -o jsonpath='{.status.phase}')"
+  fail "claim $(k "$edge" get pvc e2e-data -o jsonpath='{.status.phase}'), reader said '$out': $(k "$edge" get events --field-selector type=Warning -o jsonpath='{.items[-1:].message}')"
 fi
