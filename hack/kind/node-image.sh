@@ -156,11 +156,12 @@ for i in $(seq 1 60); do
   [ "$i" = 60 ] && { docker exec "$builder" tail -20 /var/log/containerd-preload.log >&2; exit 1; }
   sleep 0.5
 done
-docker exec -i "$builder" ctr -n k8s.io images import --all-platforms --snapshotter overlayfs - <"$work/images.tar" \
-  >"$cache/preload.log" 2>&1 || { tail -20 "$cache/preload.log" >&2; exit 1; }
-# The unpacked snapshots are what pods run from: drop the layer blobs (kind's nodes do the same with
-# discard_unpacked_layers), halving what Docker copies into each node's /var volume.
-docker exec "$builder" sh -c 'ctr -n k8s.io content ls | awk "/containerd.io\/uncompressed=/ {print \$1}" | xargs -r ctr -n k8s.io content rm' >/dev/null
+# The unpacked snapshots are what pods run from: the layer blobs go (as on kind's own nodes), which halves what Docker
+# copies into each node's /var volume. A lease deleted with --sync runs the garbage collector before containerd stops.
+docker exec -i "$builder" ctr -n k8s.io images import --all-platforms --snapshotter overlayfs --discard-unpacked-layers - \
+  <"$work/images.tar" >"$cache/preload.log" 2>&1 || { tail -20 "$cache/preload.log" >&2; exit 1; }
+docker exec "$builder" sh -c 'ctr -n k8s.io leases create --id preload-gc && ctr -n k8s.io leases delete --sync preload-gc' >/dev/null
+log "content store after preload: $(docker exec "$builder" du -sh /var/lib/containerd/io.containerd.content.v1.content | cut -f1)"
 docker exec "$builder" sh -c 'kill $(pidof containerd); while pidof containerd >/dev/null; do sleep 0.2; done
   rm -rf /var/log/containerd-preload.log /run/containerd /tmp/*'
 docker commit "${changes[@]}" "$builder" "$image" >/dev/null

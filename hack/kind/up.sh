@@ -30,7 +30,7 @@ if [ "${LOCAL_NODE_IMAGE:-0}" = 1 ]; then
     etcd: { local: { imageTag: \"${ETCD_VERSION#v}-0\" } }
     dns: { imageTag: \"$COREDNS_VERSION\" }")
 fi
-if [ "$(docker info -f '{{.CgroupVersion}}')" = 1 ]; then
+if [ "$(docker info -f '{{.CgroupVersion}}' 2>/dev/null || true)" = 1 ]; then
   patches+=("kind: KubeletConfiguration
     failCgroupV1: false")
 fi
