@@ -67,10 +67,13 @@ stop() {
     kill -0 "$pid" 2>/dev/null && { log "error: dockerd $pid still running"; exit 1; }
   fi
   # Leftovers of a killed daemon: mounts under the exec and data roots, the bridge, the cgroups, the exec root.
-  grep -E " ($run|$cache/docker)[/ ]" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" || true; done
-  ip link show "$bridge" >/dev/null 2>&1 && ip link del "$bridge"
+  { grep -E " ($run|$cache/docker)[/ ]" /proc/mounts || true; } | awk '{print $2}' | sort -r |
+    while read -r m; do umount -l "$m" || true; done
+  if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge"; fi
   local c
-  for c in /sys/fs/cgroup/*/"$cgparent"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done
+  for c in /sys/fs/cgroup/*/"$cgparent"; do
+    if [ -d "$c" ]; then find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  done
   rm -rf "$run"
   log "stopped; images stay cached in $cache/docker"
 }

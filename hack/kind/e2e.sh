@@ -50,7 +50,7 @@ cleanup() {
   bash "$here/down.sh" || true
   restore_inotify
   if [ "$own_docker" = 1 ]; then
-    bash "$here/docker.sh" stop
+    bash "$here/docker.sh" stop || fail "hack/kind/docker.sh stop failed"
     ip link show dkind0 >/dev/null 2>&1 && fail "bridge dkind0 left behind"
     grep -E ' (/run/dkind|[^ ]*/discovery-kind/docker)[/ ]' /proc/mounts && fail "mounts left behind"
     ls -d /sys/fs/cgroup/*/dkind 2>/dev/null && fail "cgroups left behind"

@@ -158,7 +158,7 @@ for i in $(seq 1 60); do
 done
 # The unpacked snapshots are what pods run from: the layer blobs go (as on kind's own nodes), which halves what Docker
 # copies into each node's /var volume. A lease deleted with --sync runs the garbage collector before containerd stops.
-docker exec -i "$builder" ctr -n k8s.io images import --all-platforms --snapshotter overlayfs --discard-unpacked-layers - \
+docker exec -i "$builder" ctr -n k8s.io images import --local --all-platforms --snapshotter overlayfs --discard-unpacked-layers - \
   <"$work/images.tar" >"$cache/preload.log" 2>&1 || { tail -20 "$cache/preload.log" >&2; exit 1; }
 docker exec "$builder" sh -c 'ctr -n k8s.io leases create --id preload-gc && ctr -n k8s.io leases delete --sync preload-gc' >/dev/null
 log "content store after preload: $(docker exec "$builder" du -sh /var/lib/containerd/io.containerd.content.v1.content | cut -f1)"
