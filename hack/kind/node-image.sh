@@ -83,6 +83,10 @@ rootfs() {
 node_tar=$(rootfs node "$node_pkgs")
 toolbox_tar=$(rootfs toolbox "$toolbox_pkgs")
 
+# Image ids our names point to now: what this build replaces is removed at the end (unless in use).
+replaced=$(docker images -q --no-trunc discovery.local/kind/toolbox; docker images -q --no-trunc registry.k8s.io/coredns/coredns
+  docker images -q --no-trunc registry.k8s.io/pause)
+
 # ---- the images preloaded in every node: one shared layer (Debian + the binaries), one config per image ----
 log "assembling the toolbox layer"
 tb=$work/toolbox
@@ -91,7 +95,8 @@ for b in kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd c
   install -m 0755 "$(readlink -f "$bin/$b")" "$tb/usr/local/bin/$b"
 done
 install -m 0755 "$here/node/cni-agent.sh" "$tb/usr/local/bin/cni-agent"
-tar -C "$tb" --numeric-owner -cf "$work/toolbox.tar" . && rm -rf "$tb"
+# A reproducible tar (names sorted, times zeroed): the same inputs give the same layer, which Docker stores once.
+tar -C "$tb" --sort=name --mtime=@0 --numeric-owner -cf "$work/toolbox.tar" . && rm -rf "$tb"
 
 # One layer for all of them (Debian + the binaries, imported once): the control-plane, etcd, kube-proxy, provisioner
 # and toolbox images are the same image under several names (commands come from kubeadm's and our manifests); CoreDNS
@@ -111,7 +116,7 @@ images+=("$coredns_image")
 log "building pause"
 mkdir -p "$work/pause"
 (cd "$work" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS='' go build -trimpath -ldflags '-s -w' -o "$work/pause/pause" "$here/pause/main.go")
-tar -C "$work/pause" --numeric-owner -cf "$work/pause.tar" pause
+tar -C "$work/pause" --sort=name --mtime=@0 --numeric-owner -cf "$work/pause.tar" pause
 docker import --change 'ENTRYPOINT ["/pause"]' "$work/pause.tar" "$pause_image" >/dev/null
 images+=("$pause_image")
 docker save "${images[@]}" -o "$work/images.tar"
@@ -166,9 +171,14 @@ docker exec "$builder" sh -c 'kill $(pidof containerd); while pidof containerd >
   rm -rf /var/log/containerd-preload.log /run/containerd /tmp/*'
 docker commit "${changes[@]}" "$builder" "$image" >/dev/null
 docker rm -f -v "$builder" >/dev/null && builder=
-# Older builds go, unless a node still runs from one.
+# Older builds and the images this one replaced go, unless a node still runs from one.
 docker images discovery.local/kind-node --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$image" |
   xargs -r docker rmi >/dev/null 2>&1 || true
+for id in $replaced; do
+  if [ -z "$(docker images --no-trunc --format '{{.ID}} {{.Tag}}' | awk -v id="$id" '$1 == id && $2 != "<none>"')" ]; then
+    docker rmi "$id" >/dev/null 2>&1 || true
+  fi
+done
 echo "$image" >"$cache/node-image"
 log "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%d MB", $1/1e6}'))"
 echo "$image"
