@@ -25,24 +25,46 @@ interface KindInputs {
   kindBinary?: string;
 }
 
-/** kind cluster config with openstack-helm node labels (control-plane / compute), as the local fleet has. */
+/**
+ * kind cluster config with openstack-helm node labels (control-plane / compute), as the local fleet has. The
+ * `node-role.kubernetes.io/compute` role label is not in it: kind hands node labels to the kubelet's --node-labels,
+ * and the kubelet refuses node-role.kubernetes.io/* there (it exits, so `kind create` fails joining the worker);
+ * `computeRoleLabelArgs` sets it once the cluster is up.
+ */
 export function kindClusterConfig(inputs: Pick<KindInputs, 'workers' | 'region'>): string {
   const zone = `${inputs.region}-a`;
   const topology = `      topology.kubernetes.io/region: "${inputs.region}"\n      topology.kubernetes.io/zone: "${zone}"\n`;
   const cp = `  - role: control-plane\n    labels:\n      openstack-control-plane: enabled\n${topology}`;
-  const worker = `  - role: worker\n    labels:\n      openstack-compute-node: enabled\n      node-role.kubernetes.io/compute: ""\n${topology}`;
+  const worker = `  - role: worker\n    labels:\n      openstack-compute-node: enabled\n${topology}`;
   const workers = Array.from({ length: inputs.workers ?? 1 }, () => worker).join('');
   return `kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n${cp}${workers}`;
 }
 
+/** `docker` arguments labelling the compute workers of cluster `name` with the compute role, from its control plane. */
+export function computeRoleLabelArgs(name: string): string[] {
+  return [
+    'exec',
+    `${name}-control-plane`,
+    'kubectl',
+    '--kubeconfig=/etc/kubernetes/admin.conf',
+    'label',
+    'node',
+    '-l',
+    'openstack-compute-node=enabled',
+    'node-role.kubernetes.io/compute=',
+    '--overwrite',
+  ];
+}
+
 const kindProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: KindInputs & { config: string }) {
+  async create(inputs: KindInputs & { config: string; labelArgs: string[] }) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- serialized into the dynamic provider host (CommonJS)
     const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     const kind = inputs.kindBinary ?? 'kind';
     const args = ['create', 'cluster', '--name', inputs.name, '--config', '-', '--wait', '180s'];
     if (inputs.image) args.push('--image', inputs.image);
     execFileSync(kind, args, { input: inputs.config, stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync('docker', inputs.labelArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     const get = (internal: boolean) =>
       execFileSync(kind, ['get', 'kubeconfig', '--name', inputs.name, ...(internal ? ['--internal'] : [])]).toString();
     return { id: inputs.name, outs: { ...inputs, kubeconfig: get(false), internalKubeconfig: get(true) } };
@@ -72,7 +94,13 @@ export class KindCluster extends pulumi.dynamic.Resource {
     super(
       kindProvider,
       name,
-      { ...args, config, kubeconfig: undefined, internalKubeconfig: undefined },
+      {
+        ...args,
+        config,
+        labelArgs: pulumi.output(args.name).apply(computeRoleLabelArgs),
+        kubeconfig: undefined,
+        internalKubeconfig: undefined,
+      },
       { ...opts, additionalSecretOutputs: ['kubeconfig', 'internalKubeconfig'] },
     );
   }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Creates a management kind cluster plus N edge kind clusters, installs the Discovery chart into the management one
 # and registers every cluster as an EdgeSite (the management cluster doubles as the `core` site).
-# Needs Docker, kind, kubectl and helm. It cannot run on the project CI machine (no Docker engine).
-# Usage: EDGES=2 hack/kind/up.sh        Env: EDGES, PREFIX, IMAGE, BUILD_IMAGE=0 (reuse an image), KIND_NODE_IMAGE
+# Needs Docker, kind, kubectl and helm (on machines without Docker: hack/kind/docker.sh, see docs/install.md).
+# Usage: EDGES=2 hack/kind/up.sh        Env: EDGES, PREFIX, IMAGE, BUILD_IMAGE=0 (reuse an image), KIND_NODE_IMAGE,
+#   LOCAL_NODE_IMAGE=1 (build the node image here from the project's parts, hack/kind/node-image.sh; no registry),
+#   BUILD_FLAGS (extra `docker build` flags, e.g. "--network host --build-arg ...")
 # Tear down: hack/kind/down.sh
 set -euo pipefail
 
@@ -15,7 +17,32 @@ mgmt="$prefix-mgmt"
 
 log() { printf '[kind] %s\n' "$*"; }
 
+# kubeadm patches: the locally built node image carries etcd and CoreDNS at the versions pinned in
+# hack/tools/versions.env (kubeadm's defaults name other releases); Kubernetes >= 1.35 refuses cgroup v1 hosts
+# unless the kubelet is told otherwise.
+patches=()
+if [ "${LOCAL_NODE_IMAGE:-0}" = 1 ]; then
+  log "building the node image here (hack/kind/node-image.sh)"
+  KIND_NODE_IMAGE=$(bash "$repo/hack/kind/node-image.sh" | tail -n 1)
+  # shellcheck source=hack/tools/versions.env
+  source "$repo/hack/tools/versions.env"
+  patches+=("kind: ClusterConfiguration
+    etcd: { local: { imageTag: \"${ETCD_VERSION#v}-0\" } }
+    dns: { imageTag: \"$COREDNS_VERSION\" }")
+fi
+if [ "$(docker info -f '{{.CgroupVersion}}' 2>/dev/null || true)" = 1 ]; then
+  patches+=("kind: KubeletConfiguration
+    failCgroupV1: false")
+fi
+patch_yaml=""
+if [ ${#patches[@]} -gt 0 ]; then
+  patch_yaml="kubeadmConfigPatches:"
+  for p in "${patches[@]}"; do patch_yaml+=$'\n  - |\n    '"$p"; done
+fi
+
 # create_cluster NAME REGION: one control-plane node and one compute worker, labelled like the local fleet's nodes.
+# node-role.kubernetes.io/compute is set afterwards: the kubelet refuses node-role.kubernetes.io/* in --node-labels
+# (where kind puts a node's labels) and exits with "unknown 'kubernetes.io' or 'k8s.io' labels specified".
 create_cluster() {
   local name=$1 region=$2
   if kind get clusters | grep -qx "$name"; then log "cluster $name exists"; return; fi
@@ -23,6 +50,7 @@ create_cluster() {
   kind create cluster --name "$name" ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"} --wait 120s --config - <<YAML
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
+$patch_yaml
 nodes:
   - role: control-plane
     labels:
@@ -31,11 +59,11 @@ nodes:
       topology.kubernetes.io/zone: $region-a
   - role: worker
     labels:
-      node-role.kubernetes.io/compute: ""
       openstack-compute-node: enabled
       topology.kubernetes.io/region: $region
       topology.kubernetes.io/zone: $region-a
 YAML
+  kubectl --context "kind-$name" label node -l openstack-compute-node=enabled node-role.kubernetes.io/compute= --overwrite
 }
 
 # register SITE CLUSTER ROLE REGION RTT: kubeconfig Secret (in-cluster address) + EdgeSite in the management cluster.
@@ -64,7 +92,8 @@ for i in $(seq 1 "$edges"); do create_cluster "$prefix-edge-$i" "edge-$i"; done
 
 if [ "${BUILD_IMAGE:-1}" = 1 ]; then
   log "building $image"
-  docker build -t "$image" "$repo"
+  # shellcheck disable=SC2086 # BUILD_FLAGS is a list of flags
+  docker build ${BUILD_FLAGS:-} -t "$image" "$repo"
 fi
 kind load docker-image "$image" --name "$mgmt"
 

@@ -5,9 +5,9 @@
 # them into <repo>/.tools/bin. With everything cached it only re-links (a second or two).
 # Usage: hack/tools/build.sh [family ...]
 #        families: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns
-#                  local-path-provisioner
+#                  local-path-provisioner kubeadm kind
 #        (default: all; the fleet needs kubernetes etcd kwok, real nodes also kubernetes-node containerd coredns
-#        local-path-provisioner,
+#        local-path-provisioner, hack/kind/node-image.sh also kubeadm kind,
 #        the chart and Pulumi tests helm pulumi pulumi-kubernetes)
 # Env:   DISCOVERY_TOOLS_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/discovery-tools)
 set -euo pipefail
@@ -44,6 +44,8 @@ spec() {
   case $1 in
     kubernetes) echo "$KUBERNETES_VERSION|kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl" ;;
     kubernetes-node) echo "$KUBERNETES_VERSION|kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy" ;;
+    kubeadm) echo "$KUBERNETES_VERSION|kubeadm=k8s.io/kubernetes/cmd/kubeadm" ;;
+    kind) echo "$KIND_VERSION|kind=sigs.k8s.io/kind" ;;
     containerd) echo "$CONTAINERD_VERSION|containerd=github.com/containerd/containerd/v2/cmd/containerd containerd-shim-runc-v2=github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 ctr=github.com/containerd/containerd/v2/cmd/ctr" ;;
     coredns) echo "$COREDNS_VERSION|coredns=github.com/coredns/coredns" ;;
     local-path-provisioner) echo "$LOCAL_PATH_PROVISIONER_VERSION|local-path-provisioner=github.com/rancher/local-path-provisioner" ;;
@@ -52,7 +54,7 @@ spec() {
     helm) echo "$HELM_VERSION|helm=helm.sh/helm/v3/cmd/helm" ;;
     pulumi) echo "$PULUMI_VERSION|pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" ;;
     pulumi-kubernetes) echo "$PULUMI_KUBERNETES_VERSION|pulumi-resource-kubernetes=github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
-    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns local-path-provisioner)" >&2; exit 2 ;;
+    *) echo "error: unknown tool family '$1' (known: kubernetes etcd kwok helm pulumi pulumi-kubernetes kubernetes-node containerd coredns local-path-provisioner kubeadm kind)" >&2; exit 2 ;;
   esac
 }
 
@@ -67,7 +69,7 @@ tags_for() {
 
 ldflags_for() {
   case $1 in
-    kubernetes | kubernetes-node) k8s_ldflags ;;
+    kubernetes | kubernetes-node | kubeadm) k8s_ldflags ;;
     containerd) echo "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION -X github.com/containerd/containerd/v2/version.Revision=release" ;;
     coredns) echo "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ;;
     kwok) echo "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" ;;

@@ -14,6 +14,8 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 declare -A TOOLS=(
   [kubernetes]="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
   [kubernetes-node]="k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy"
+  [kubeadm]="k8s.io/kubernetes/cmd/kubeadm"
+  [kind]="sigs.k8s.io/kind"
   [containerd]="github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr"
   [coredns]="github.com/coredns/coredns"
   [local-path-provisioner]="github.com/rancher/local-path-provisioner"
@@ -42,7 +44,7 @@ gen() {
   rm -f "$dir/go.mod" "$dir/go.sum"
   (cd "$dir" && go mod init "discovery.local/tools/$family" >/dev/null 2>&1)
   case $family in
-    kubernetes | kubernetes-node)
+    kubernetes | kubernetes-node | kubeadm)
       local v=$KUBERNETES_VERSION staging_v="v0.${KUBERNETES_VERSION#v1.}" gomod
       gomod=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
       [ -f "$gomod" ] || { echo "error: could not download go.mod of k8s.io/kubernetes@$v" >&2; exit 1; }
@@ -71,6 +73,7 @@ gen() {
       (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION")
       ;;
     kwok) (cd "$dir" && go get "sigs.k8s.io/kwok@$KWOK_VERSION") ;;
+    kind) (cd "$dir" && go get "sigs.k8s.io/kind@$KIND_VERSION") ;;
     helm) (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION") ;;
     pulumi)
       # `go get -tool <pkg>` without a version would upgrade pkg/v3 to @latest: pin the tool to the release.
@@ -94,7 +97,8 @@ gen() {
   # `go get -tool <pkg>` without a version upgrades the tool's module to @latest: pin each tool to the release.
   local v
   case $family in
-    kubernetes | kubernetes-node) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;;
+    kubernetes | kubernetes-node | kubeadm) v=$KUBERNETES_VERSION ;; etcd) v=$ETCD_VERSION ;; kwok) v=$KWOK_VERSION ;;
+    kind) v=$KIND_VERSION ;;
     helm) v=$HELM_VERSION ;; containerd) v=$CONTAINERD_VERSION ;; coredns) v=$COREDNS_VERSION ;;
     local-path-provisioner) v=$LOCAL_PATH_PROVISIONER_VERSION ;;
   esac
@@ -104,5 +108,5 @@ gen() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(kubernetes kubernetes-node containerd coredns local-path-provisioner etcd kwok helm pulumi pulumi-kubernetes)
+[ ${#families[@]} -gt 0 ] || families=(kubernetes kubernetes-node kubeadm kind containerd coredns local-path-provisioner etcd kwok helm pulumi pulumi-kubernetes)
 for f in "${families[@]}"; do gen "$f"; done
