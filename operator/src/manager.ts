@@ -5,12 +5,20 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, type V1
 import type { DistributedCloud, EdgeSite } from './api/types.js';
 import { DistributedCloudController } from './controllers/distributedcloud.js';
 import { EdgeSiteController } from './controllers/edgesite.js';
-import type { ControllerContext, ControllerOptions, ObjectCache } from './controllers/context.js';
-import { MEMBER_RESOURCES } from './engine/resources.js';
+import {
+  clientsOfSite,
+  type ControllerContext,
+  type ControllerOptions,
+  type ObjectCache,
+} from './controllers/context.js';
+import { owningDistributedCloudKey, OWNED_SELECTOR } from './engine/ownership.js';
+import { DISTRIBUTED_CLOUDS, EDGE_SITES, OWNED_RESOURCES } from './engine/resources.js';
 import { matchesSelector } from './planner/selector.js';
 import { MemberClusters, type SecretLike } from './runtime/clusters.js';
 import { startHealthServer, type HealthServer } from './runtime/http.js';
-import { Informer, MemberInformers, objectKey, RESOURCES } from './runtime/informer.js';
+import { Informer, objectKey } from './runtime/informer.js';
+import { RESOURCES } from './runtime/kube-http.js';
+import { MemberInformers } from './runtime/member-informers.js';
 import { LeaderElector } from './runtime/leader.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
@@ -84,13 +92,11 @@ export class Manager {
     });
     this.kc = loadKubeConfig(options.kubeconfig);
     const common = { logger: this.logger, metrics: this.metrics };
-    this.edgeSites = new Informer<Es>(this.kc, RESOURCES.edgeSites, common);
+    this.edgeSites = new Informer<Es>(this.kc, EDGE_SITES, common);
     this.dcInformers =
       options.namespaces.length === 0
-        ? [new Informer<Dc>(this.kc, RESOURCES.distributedClouds, common)]
-        : options.namespaces.map(
-            (ns) => new Informer<Dc>(this.kc, RESOURCES.distributedClouds, { ...common, namespace: ns }),
-          );
+        ? [new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, common)]
+        : options.namespaces.map((ns) => new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, { ...common, namespace: ns }));
     this.dcs = new InformerGroup(this.dcInformers);
     const core = this.kc.makeApiClient(CoreV1Api);
     this.clusters = new MemberClusters({
@@ -109,7 +115,13 @@ export class Manager {
     });
     this.members = new MemberInformers(
       { add: (key) => this.dcQueue?.add(key) },
-      { resources: MEMBER_RESOURCES, logger: this.logger, metrics: this.metrics },
+      {
+        resources: OWNED_RESOURCES,
+        labelSelector: OWNED_SELECTOR,
+        keysOf: owningDistributedCloudKey,
+        logger: this.logger,
+        metrics: this.metrics,
+      },
     );
     this.ctx = {
       kubeConfig: this.kc,
@@ -269,11 +281,9 @@ export class Manager {
     // warm caches: member clients and informers for every known site, leader or not
     for (const es of this.edgeSites.list()) {
       this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
-      this.clusters
-        .forEdgeSite(es)
-        .catch((error: unknown) =>
-          this.logger.warn('member cluster clients unavailable', { site: objectKey(es), error: describeError(error) }),
-        );
+      clientsOfSite(this.ctx, es).catch((error: unknown) =>
+        this.logger.warn('member cluster clients unavailable', { site: objectKey(es), error: describeError(error) }),
+      );
     }
     if (!o.leaderElect) {
       this.metrics.isLeader.set(1);

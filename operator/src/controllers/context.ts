@@ -10,8 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import type { DistributedCloud, EdgeSite } from '../api/types.js';
 import { GROUP, VERSION } from '../api/types.js';
-import type { MemberClusters } from '../runtime/clusters.js';
-import type { MemberInformers } from '../runtime/informer.js';
+import type { MemberClients, MemberClusters } from '../runtime/clusters.js';
+import type { MemberInformers } from '../runtime/member-informers.js';
 import type { Logger } from '../runtime/logger.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { describeError } from '../runtime/redact.js';
@@ -50,6 +50,14 @@ export interface ControllerContext {
 }
 
 export const FINALIZER = `${GROUP}/teardown`;
+
+/** Clients of an EdgeSite's member cluster, from its spec.kubeconfigSecretRef (throws ClusterCredentialsError). */
+export function clientsOfSite(
+  ctx: ControllerContext,
+  site: Pick<EdgeSite, 'metadata' | 'spec'>,
+): Promise<MemberClients> {
+  return ctx.clusters.clientsFor(site.metadata.name ?? '', site.spec.kubeconfigSecretRef);
+}
 
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

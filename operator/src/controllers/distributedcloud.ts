@@ -16,7 +16,8 @@ import {
   SiteUnreachableError,
 } from '../engine/apply.js';
 import type { LiveObject } from '../engine/readiness.js';
-import { MEMBER_RESOURCES } from '../engine/resources.js';
+import { isOwnedBy } from '../engine/ownership.js';
+import { OWNED_RESOURCES } from '../engine/resources.js';
 import { assessUnit, objectId, unitInputHash } from '../engine/state.js';
 import { deleteOwnedNamespace, deleteUnitObjects, unitsToTearDown } from '../engine/teardown.js';
 import {
@@ -49,7 +50,15 @@ import { splitKey } from '../runtime/informer.js';
 import { withContext, type Logger } from '../runtime/logger.js';
 import { describeError } from '../runtime/redact.js';
 import { PermanentError, type ReconcileResult } from '../runtime/workqueue.js';
-import { FINALIZER, mergePatch, nowOf, patchStatus, recordEvent, type ControllerContext } from './context.js';
+import {
+  clientsOfSite,
+  FINALIZER,
+  mergePatch,
+  nowOf,
+  patchStatus,
+  recordEvent,
+  type ControllerContext,
+} from './context.js';
 import {
   distributedCloudStatus,
   failedStatus,
@@ -87,13 +96,6 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
     }
   });
   await Promise.all(workers);
-}
-
-function ownedBy(obj: LiveObject, dc: Dc): boolean {
-  const labels = obj.metadata?.labels ?? {};
-  if (labels[LABEL_DC] !== labelValue(dc.metadata.name ?? '')) return false;
-  const ns = labels[LABEL_DC_NAMESPACE] ?? obj.metadata?.namespace;
-  return ns === labelValue(dc.metadata.namespace ?? '');
 }
 
 export class DistributedCloudController {
@@ -356,7 +358,7 @@ export class DistributedCloudController {
     const name = site.metadata.name ?? '';
     const view: SiteView = { name, reachable: false, live: new Map(), byUnit: new Map() };
     try {
-      view.clients = await this.ctx.clusters.forEdgeSite(site);
+      view.clients = await clientsOfSite(this.ctx, site);
     } catch (error) {
       view.message =
         error instanceof ClusterCredentialsError ? `${error.reason}: ${error.message}` : describeError(error);
@@ -373,10 +375,10 @@ export class DistributedCloudController {
       return view;
     }
     view.reachable = true;
-    for (const resource of MEMBER_RESOURCES) {
+    for (const resource of OWNED_RESOURCES) {
       const informer = this.ctx.members.informer(name, resource);
       for (const obj of (informer?.list(dc.metadata.namespace) ?? []) as LiveObject[]) {
-        if (!ownedBy(obj, dc)) continue;
+        if (!isOwnedBy(obj, dc.metadata)) continue;
         view.live.set(objectId(obj), obj);
         const unit = obj.metadata?.annotations?.[ANNOTATION_UNIT];
         if (unit) {

@@ -8,7 +8,7 @@ import { formatTime, setCondition } from '../runtime/conditions.js';
 import { withContext } from '../runtime/logger.js';
 import { describeError } from '../runtime/redact.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
-import { nowOf, patchStatus, recordEvent, type ControllerContext } from './context.js';
+import { clientsOfSite, nowOf, patchStatus, recordEvent, type ControllerContext } from './context.js';
 
 export const PROBE_TIMEOUT_MS = 5000;
 
@@ -65,7 +65,7 @@ export class EdgeSiteController {
   /** Probe a member cluster: credentials, /version, nodes. Never throws. */
   async probe(site: EdgeSite): Promise<ProbeResult> {
     try {
-      const clients = await this.ctx.clusters.forEdgeSite(site);
+      const clients = await clientsOfSite(this.ctx, site);
       this.ctx.members.ensure(clients.site, clients.kubeConfig, clients.hash);
       const version = await withTimeout(clients.version.getCode(), 'GET /version', PROBE_TIMEOUT_MS);
       const nodes = await withTimeout(clients.core.listNode(), 'list nodes', PROBE_TIMEOUT_MS);

@@ -22,7 +22,7 @@ import {
 import { LABEL_DC } from '../../../operator/src/render/labels.js';
 import type { K8sObject } from '../../../operator/src/render/types.js';
 import { MemberClusters, type MemberClients } from '../../../operator/src/runtime/clusters.js';
-import { kubeGetJson, resourcePath } from '../../../operator/src/runtime/informer.js';
+import { kubeGetJson, resourcePath } from '../../../operator/src/runtime/kube-http.js';
 
 const fleet = testFleet();
 const namespace = `rc-engine-${process.pid}`;
