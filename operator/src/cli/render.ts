@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { DistributedCloud } from '../api/types.js';
 import { buildPlan } from '../planner/index.js';
-import { generateMissingSecrets, renderPlan, requiredSecrets, toYaml, type GeneratedSecrets } from '../render/index.js';
+import {
+  createRenderContext,
+  generateMissingSecrets,
+  renderPlan,
+  requiredSecrets,
+  toYaml,
+  type GeneratedSecrets,
+} from '../render/index.js';
 import { sortKeysDeep } from '../render/hash.js';
 import { parseCommandArgs, strings, type CliCommand } from './command.js';
 import { cloudName, loadInputs, selectClouds } from './input.js';
@@ -79,7 +86,12 @@ export const command: CliCommand = {
       values.secrets !== undefined,
     );
     const secrets = generateMissingSecrets(existing, requiredSecrets(plan), (n) => randomBytes(n));
-    const ctx = { dc, sites: new Map(input.sites.map((s) => [s.metadata.name ?? '', s])), plan, secrets };
+    const ctx = createRenderContext({
+      dc,
+      sites: new Map(input.sites.map((s) => [s.metadata.name ?? '', s])),
+      plan,
+      secrets,
+    });
     const files = renderPlan(ctx);
 
     await mkdir(dir, { recursive: true });

@@ -31,6 +31,7 @@ import {
   type UnitState,
 } from '../planner/index.js';
 import {
+  createRenderContext,
   generatedSecretsFromData,
   generatedSecretsName,
   generateMissingSecrets,
@@ -144,7 +145,7 @@ export class DistributedCloudController {
 
     const secrets = await this.ensureGeneratedSecrets(valid, plan);
     const sitesByName = new Map(edgeSites.map((s) => [s.metadata.name ?? '', s]));
-    const renderCtx: RenderContext = { dc: valid, sites: sitesByName, plan, secrets };
+    const renderCtx: RenderContext = createRenderContext({ dc: valid, sites: sitesByName, plan, secrets });
 
     // every site we may hold objects on: the plan's, plus those listed in the previous status (dropped sites)
     const previousSites = (dc.status?.sites ?? []).map((s) => s.name);
@@ -479,7 +480,7 @@ export class DistributedCloudController {
    */
   private async ensureGeneratedSecrets(dc: Dc, plan: Plan): Promise<GeneratedSecrets> {
     const namespace = dc.metadata.namespace ?? 'default';
-    const name = generatedSecretsName({ dc } as RenderContext);
+    const name = generatedSecretsName(dc);
     const required = requiredSecrets(plan);
     let existing: GeneratedSecrets | undefined;
     try {
@@ -679,7 +680,7 @@ export class DistributedCloudController {
     // generated secrets, then the finalizer
     try {
       await this.ctx.core.deleteNamespacedSecret({
-        name: generatedSecretsName({ dc } as RenderContext),
+        name: generatedSecretsName(dc),
         namespace: dc.metadata.namespace ?? 'default',
       });
     } catch (error) {

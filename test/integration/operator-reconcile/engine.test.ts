@@ -14,6 +14,7 @@ import { driftOf } from '../../../operator/src/engine/state.js';
 import { deleteOwnedNamespace, deleteUnitObjects } from '../../../operator/src/engine/teardown.js';
 import { buildPlan } from '../../../operator/src/planner/index.js';
 import {
+  createRenderContext,
   generateMissingSecrets,
   renderNamespace,
   renderUnit,
@@ -62,7 +63,7 @@ describe('engine on a member cluster', () => {
   const plan = buildPlan(dc, sites);
   let counter = 0;
   const secrets = generateMissingSecrets({}, requiredSecrets(plan), (n) => Buffer.alloc(n, ++counter % 256));
-  const ctx = { dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets };
+  const ctx = createRenderContext({ dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets });
   const units = plan.units.filter((u) => u.targetSite === SITE);
 
   beforeAll(async () => {
