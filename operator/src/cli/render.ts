@@ -17,7 +17,7 @@ import {
 import { sortKeysDeep } from '../render/hash.js';
 import { parseCommandArgs, strings, type CliCommand } from './command.js';
 import { cloudName, loadInputs, selectClouds } from './input.js';
-import { InputError, UsageError, processIO, type CliIO } from './io.js';
+import { InputError, UsageError, type CliIO } from './io.js';
 
 const HELP = `Usage: discovery render -f FILE [-f FILE ...] -o DIR [--name [NAMESPACE/]NAME] [--namespace NS] [--secrets FILE]
 
@@ -152,10 +152,4 @@ async function removeStale(dir: string, written: Set<string>): Promise<number> {
     }
   }
   return removed;
-}
-
-/** Entry point for callers outside the command table: runs `discovery render` with argv, returns the exit code. */
-export async function runRender(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const { runCli } = await import('./main.js');
-  return runCli(['render', ...argv], io);
 }
