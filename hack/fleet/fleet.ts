@@ -129,8 +129,18 @@ function kwokctlConfig(opts: FleetOptions, cluster: string): string {
     },
     // kube-controller-manager's development hostPath provisioner gives PersistentVolumeClaims real, bound
     // volumes (directories under /tmp/hostpath_pv on this machine), so StatefulSets with claims become Ready.
+    // One instance each, so no leader election: with it, kube-controller-manager and kube-scheduler exit when their
+    // API server is down longer than the renew deadline (fault tests stop it), and kwokctl start may not restart them
+    // (their pid, reused meanwhile on a busy machine, looks alive): the cluster then runs no Job or rollout again.
     componentsPatches: [
-      { name: 'kube-controller-manager', extraArgs: [{ key: 'enable-hostpath-provisioner', value: 'true' }] },
+      {
+        name: 'kube-controller-manager',
+        extraArgs: [
+          { key: 'enable-hostpath-provisioner', value: 'true' },
+          { key: 'leader-elect', value: 'false' },
+        ],
+      },
+      { name: 'kube-scheduler', extraArgs: [{ key: 'leader-elect', value: 'false' }] },
     ],
   };
   return `${yamlDump(cfg)}---\n${kwokStagesYaml()}`;
