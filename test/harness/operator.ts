@@ -356,8 +356,17 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
 export async function installCrdsAndSites(fleet: TestFleet): Promise<void> {
   const mgmt = fleet.management;
   await kubectl(mgmt, 'apply', '--server-side', '--force-conflicts', '--field-manager=e2e-tests', '-f', 'crds/');
+  // kubectl wait fails at once (".status.conditions accessor error") on a CRD the API server has not given a status
+  // yet, as happens right after a first apply on a loaded machine: retried until the deadline.
   for (const crd of ['edgesites', 'distributedclouds'])
-    await kubectl(mgmt, 'wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}.${GROUP}`);
+    await eventually(
+      `CRD ${crd} Established`,
+      async () => {
+        await kubectl(mgmt, 'wait', '--for=condition=Established', '--timeout=10s', `crd/${crd}.${GROUP}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
   await kubectl(
     mgmt,
     'apply',
