@@ -37,6 +37,7 @@ type Dc = Pick<DistributedCloud, 'metadata' | 'status'>;
 
 export type Planned =
   | { ok: true; spec: DistributedCloudSpec; plan: Plan }
+  /** reason/message for the Degraded condition; `permanent`: the work-queue error (not retried until an edit). */
   | { ok: false; reason: string; message: string; permanent: string };
 
 /** Validates (with defaults) and plans a DistributedCloud: the plan, or the reason it has none. */
