@@ -232,13 +232,21 @@ function kwokctlConfig(opts: FleetOptions, cluster: string): string {
       // Pods reach the API server through the kubernetes Service (first address of the default service range).
       ...(node ? { kubeApiserverCertSANs: [node.ip, KUBERNETES_SERVICE_IP] } : {}),
     },
+    // One kube-controller-manager and kube-scheduler per cluster, so no leader election: with it, they exit when
+    // their API server is down longer than the renew deadline (fault tests stop it), and kwokctl start may not restart
+    // them (their pid, reused meanwhile on a busy machine, looks alive): the cluster then runs no Job or rollout again.
     componentsPatches: [
-      // kube-controller-manager's development hostPath provisioner gives PersistentVolumeClaims bound volumes
-      // (directories under /tmp/hostpath_pv), so simulated StatefulSets with claims become Ready. Real nodes use
-      // the local-path provisioner (addons.ts) instead: its directories are writable by non-root pods.
-      ...(opts.nodes === 'real'
-        ? []
-        : [{ name: 'kube-controller-manager', extraArgs: [{ key: 'enable-hostpath-provisioner', value: 'true' }] }]),
+      {
+        name: 'kube-controller-manager',
+        extraArgs: [
+          // The development hostPath provisioner gives PersistentVolumeClaims bound volumes (directories under
+          // /tmp/hostpath_pv), so simulated StatefulSets with claims become Ready. Real nodes use the local-path
+          // provisioner (addons.ts) instead: its directories are writable by non-root pods.
+          ...(opts.nodes === 'real' ? [] : [{ key: 'enable-hostpath-provisioner', value: 'true' }]),
+          { key: 'leader-elect', value: 'false' },
+        ],
+      },
+      { name: 'kube-scheduler', extraArgs: [{ key: 'leader-elect', value: 'false' }] },
       ...(node
         ? [
             {

@@ -1,16 +1,24 @@
 // Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, the
-// kubeconfig Secrets EdgeSites reference), member-cluster clients and owned-object informers, the two work queues
-// (run only while leading), metrics, the health server and graceful shutdown.
+// kubeconfig Secrets EdgeSites reference), member-cluster clients and informers, one work queue per controller (run
+// only while leading) fed by the watches each controller declares, metrics, the health server and graceful shutdown.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
-import type { DistributedCloud, EdgeSite } from './api/types.js';
 import { DistributedCloudController } from './controllers/distributedcloud.js';
 import { EdgeSiteController } from './controllers/edgesite.js';
-import type { ControllerContext, ControllerOptions, ObjectCache } from './controllers/context.js';
-import { MEMBER_RESOURCES } from './engine/resources.js';
-import { matchesSelector } from './planner/selector.js';
+import {
+  clientsOfSite,
+  type Controller,
+  type ControllerContext,
+  type ControllerOptions,
+  type Dc,
+  type Es,
+  type ObjectCache,
+} from './controllers/context.js';
+import { DISTRIBUTED_CLOUDS, EDGE_SITES } from './engine/resources.js';
 import { MemberClusters, type SecretLike } from './runtime/clusters.js';
 import { startHealthServer, type HealthServer } from './runtime/http.js';
-import { Informer, MemberInformers, objectKey, RESOURCES } from './runtime/informer.js';
+import { Informer, objectKey } from './runtime/informer.js';
+import { RESOURCES } from './runtime/kube-http.js';
+import { MemberInformers } from './runtime/member-informers.js';
 import { LeaderElector } from './runtime/leader.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
@@ -28,9 +36,6 @@ export interface ManagerOptions extends ControllerOptions {
   leaderElectionId: string;
   identity: string;
 }
-
-type Es = EdgeSite & KubernetesObject;
-type Dc = DistributedCloud & KubernetesObject;
 
 /** Several per-namespace informers read as one cache. */
 class InformerGroup<T extends KubernetesObject> implements ObjectCache<T> {
@@ -54,10 +59,6 @@ function loadKubeConfig(path?: string): KubeConfig {
   return kc;
 }
 
-function condStatus(o: { status?: { conditions?: Array<{ type: string; status: string }> } }, type: string) {
-  return o.status?.conditions?.find((c) => c.type === type)?.status;
-}
-
 export class Manager {
   readonly logger: Logger;
   readonly metrics = new OperatorMetrics({ processMetrics: true });
@@ -69,10 +70,9 @@ export class Manager {
   private readonly clusters: MemberClusters;
   private readonly members: MemberInformers;
   private readonly ctx: ControllerContext;
-  private readonly esController: EdgeSiteController;
-  private readonly dcController: DistributedCloudController;
-  private esQueue?: WorkQueue;
-  private dcQueue?: WorkQueue;
+  private readonly controllers: Controller[];
+  /** Work queues by controller name; present only while leading. */
+  private queues = new Map<string, WorkQueue>();
   private elector?: LeaderElector;
   private health?: HealthServer;
   private stopping = false;
@@ -84,13 +84,11 @@ export class Manager {
     });
     this.kc = loadKubeConfig(options.kubeconfig);
     const common = { logger: this.logger, metrics: this.metrics };
-    this.edgeSites = new Informer<Es>(this.kc, RESOURCES.edgeSites, common);
+    this.edgeSites = new Informer<Es>(this.kc, EDGE_SITES, common);
     this.dcInformers =
       options.namespaces.length === 0
-        ? [new Informer<Dc>(this.kc, RESOURCES.distributedClouds, common)]
-        : options.namespaces.map(
-            (ns) => new Informer<Dc>(this.kc, RESOURCES.distributedClouds, { ...common, namespace: ns }),
-          );
+        ? [new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, common)]
+        : options.namespaces.map((ns) => new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, { ...common, namespace: ns }));
     this.dcs = new InformerGroup(this.dcInformers);
     const core = this.kc.makeApiClient(CoreV1Api);
     this.clusters = new MemberClusters({
@@ -107,25 +105,39 @@ export class Manager {
       },
       onRebuilt: (clients) => this.members.ensure(clients.site, clients.kubeConfig, clients.hash),
     });
-    this.members = new MemberInformers(
-      { add: (key) => this.dcQueue?.add(key) },
-      { resources: MEMBER_RESOURCES, logger: this.logger, metrics: this.metrics },
-    );
-    this.ctx = {
+    const ctx: Omit<ControllerContext, 'members'> & { members?: MemberInformers } = {
       kubeConfig: this.kc,
       core,
       custom: this.kc.makeApiClient(CustomObjectsApi),
       edgeSites: this.edgeSites,
       distributedClouds: this.dcs,
       clusters: this.clusters,
-      members: this.members,
       metrics: this.metrics,
       logger: this.logger,
       options,
       identity: options.identity,
     };
-    this.esController = new EdgeSiteController(this.ctx);
-    this.dcController = new DistributedCloudController(this.ctx);
+    this.ctx = ctx as ControllerContext;
+    this.controllers = [new EdgeSiteController(this.ctx), new DistributedCloudController(this.ctx)];
+    // member-cluster objects are watched as the (one) controller declaring them says, feeding its queue
+    const owner = this.controllers.find((c) => c.watches.memberObjects);
+    if (!owner?.watches.memberObjects) throw new Error('no controller watches member-cluster objects');
+    this.members = new MemberInformers(
+      { add: (key) => this.queues.get(owner.name)?.add(key) },
+      { ...owner.watches.memberObjects, logger: this.logger, metrics: this.metrics },
+    );
+    ctx.members = this.members; // the controllers read it only once running
+  }
+
+  /** Enqueues, in every controller's queue, the keys its watch maps an event to. */
+  private dispatch<T>(watch: (w: Controller['watches']) => ((obj: T, old: T | undefined) => string[]) | undefined) {
+    return (obj: T, old?: T): void => {
+      for (const c of this.controllers) {
+        const queue = this.queues.get(c.name); // none while not leading
+        const keysOf = watch(c.watches);
+        if (queue && keysOf) for (const key of keysOf(obj, old)) queue.add(key);
+      }
+    };
   }
 
   /** Secret informer of a namespace holding kubeconfig Secrets (started on first use). */
@@ -138,74 +150,36 @@ export class Manager {
         logger: this.logger,
         metrics: this.metrics,
       });
-      const onSecret = (s: KubernetesObject): void => {
-        const ns = s.metadata?.namespace ?? '';
-        const name = s.metadata?.name ?? '';
-        const sites = this.edgeSites
-          .list()
-          .filter((es) => es.spec.kubeconfigSecretRef.namespace === ns && es.spec.kubeconfigSecretRef.name === name)
-          .map((es) => es.metadata.name ?? '');
-        for (const site of sites) this.esQueue?.add(site);
-        if (sites.length > 0) this.enqueueDcsOfSites(sites);
-      };
-      informer.on({ add: onSecret, update: onSecret, delete: onSecret });
+      const onSecret = this.dispatch<KubernetesObject>((w) => w.kubeconfigSecrets && ((s) => w.kubeconfigSecrets!(s)));
+      informer.on({ add: (s) => onSecret(s), update: (s) => onSecret(s), delete: (s) => onSecret(s) });
       this.secretInformers.set(namespace, informer);
       informer.start();
     }
     return informer;
   }
 
-  private enqueueDcsOfSites(sites: string[]): void {
-    const wanted = new Set(sites);
-    for (const dc of this.dcs.list()) {
-      const selected =
-        (dc.spec.sites ?? []).some((s) => wanted.has(s)) ||
-        (dc.status?.sites ?? []).some((s) => wanted.has(s.name)) ||
-        (dc.spec.siteSelector !== undefined &&
-          sites.some((s) => matchesSelector(this.edgeSites.get(s)?.metadata.labels, dc.spec.siteSelector!)));
-      if (selected) this.dcQueue?.add(objectKey(dc));
-    }
-  }
+  private readonly onEdgeSite = this.dispatch<Es>((w) => w.edgeSites?.bind(w));
+  private readonly onDistributedCloud = this.dispatch<Dc>((w) => w.distributedClouds?.bind(w));
 
   private wireInformers(): void {
+    const watchSecretsOf = (es: Es) => this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
     this.edgeSites.on({
       add: (es) => {
-        this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
-        this.esQueue?.add(objectKey(es));
-        this.enqueueDcsOfSites([objectKey(es)]);
+        watchSecretsOf(es);
+        this.onEdgeSite(es);
       },
       update: (es, old) => {
-        const specChanged =
-          es.metadata.generation !== old.metadata.generation ||
-          JSON.stringify(es.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {}) ||
-          JSON.stringify(es.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {});
-        if (specChanged) {
-          this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
-          this.esQueue?.add(objectKey(es));
-        }
-        if (specChanged || condStatus(es, 'Reachable') !== condStatus(old, 'Reachable'))
-          this.enqueueDcsOfSites([objectKey(es)]);
+        if (es.spec.kubeconfigSecretRef.namespace !== old.spec.kubeconfigSecretRef.namespace) watchSecretsOf(es);
+        this.onEdgeSite(es, old);
       },
-      delete: (es) => {
-        this.esQueue?.add(objectKey(es));
-        this.enqueueDcsOfSites([objectKey(es)]);
-      },
+      delete: (es) => this.onEdgeSite(es),
     });
-    for (const informer of this.dcInformers) {
+    for (const informer of this.dcInformers)
       informer.on({
-        add: (dc) => this.dcQueue?.add(objectKey(dc)),
-        // our own status patches do not need another pass; spec, deletion and finalizer changes do
-        update: (dc, old) => {
-          if (
-            dc.metadata.generation !== old.metadata.generation ||
-            dc.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
-            JSON.stringify(dc.metadata.finalizers ?? []) !== JSON.stringify(old.metadata.finalizers ?? [])
-          )
-            this.dcQueue?.add(objectKey(dc));
-        },
-        delete: (dc) => this.dcQueue?.add(objectKey(dc)),
+        add: (dc) => this.onDistributedCloud(dc),
+        update: (dc, old) => this.onDistributedCloud(dc, old),
+        delete: (dc) => this.onDistributedCloud(dc),
       });
-    }
   }
 
   private synced(): { ready: boolean; reasons: string[] } {
@@ -216,25 +190,21 @@ export class Manager {
   }
 
   private startQueues(): void {
-    if (this.esQueue || this.stopping) return;
-    const concurrency = this.options.concurrency;
-    this.esQueue = new WorkQueue({
-      name: 'edgesites',
-      reconcile: (key) => this.esController.reconcile(key),
-      concurrency,
-      hooks: this.metrics.queueHooks('edgesite'),
-    });
-    this.dcQueue = new WorkQueue({
-      name: 'distributedclouds',
-      reconcile: (key) => this.dcController.reconcile(key),
-      concurrency,
-      maxDelayMs: 60_000,
-      hooks: this.metrics.queueHooks('distributedcloud'),
-    });
-    this.esQueue.start();
-    this.dcQueue.start();
-    for (const es of this.edgeSites.list()) this.esQueue.add(objectKey(es));
-    for (const dc of this.dcs.list()) this.dcQueue.add(objectKey(dc));
+    if (this.queues.size > 0 || this.stopping) return;
+    for (const c of this.controllers) {
+      const queue = new WorkQueue({
+        name: c.queue.name,
+        reconcile: (key) => c.reconcile(key),
+        concurrency: this.options.concurrency,
+        maxDelayMs: c.queue.maxDelayMs,
+        hooks: this.metrics.queueHooks(c.name),
+      });
+      this.queues.set(c.name, queue);
+      queue.start();
+    }
+    // what is already cached, as if just added
+    for (const es of this.edgeSites.list()) this.onEdgeSite(es);
+    for (const dc of this.dcs.list()) this.onDistributedCloud(dc);
     this.logger.info('work queues started', {
       edgeSites: this.edgeSites.list().length,
       distributedClouds: this.dcs.list().length,
@@ -242,10 +212,9 @@ export class Manager {
   }
 
   private async stopQueues(): Promise<void> {
-    const queues = [this.esQueue, this.dcQueue];
-    this.esQueue = undefined;
-    this.dcQueue = undefined;
-    await Promise.all(queues.map((q) => q?.shutdown()));
+    const queues = [...this.queues.values()];
+    this.queues = new Map();
+    await Promise.all(queues.map((q) => q.shutdown()));
   }
 
   async start(): Promise<void> {
@@ -269,11 +238,9 @@ export class Manager {
     // warm caches: member clients and informers for every known site, leader or not
     for (const es of this.edgeSites.list()) {
       this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
-      this.clusters
-        .forEdgeSite(es)
-        .catch((error: unknown) =>
-          this.logger.warn('member cluster clients unavailable', { site: objectKey(es), error: describeError(error) }),
-        );
+      clientsOfSite(this.ctx, es).catch((error: unknown) =>
+        this.logger.warn('member cluster clients unavailable', { site: objectKey(es), error: describeError(error) }),
+      );
     }
     if (!o.leaderElect) {
       this.metrics.isLeader.set(1);

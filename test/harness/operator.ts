@@ -16,23 +16,32 @@ import {
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import type { DistributedCloud, EdgeSite } from '../../operator/src/api/types.js';
+import { GROUP, VERSION } from '../../operator/src/api/types.js';
 import { validateDistributedCloud } from '../../operator/src/api/validate.js';
+import { FINALIZER } from '../../operator/src/controllers/context.js';
+import { KIND_RESOURCES } from '../../operator/src/engine/resources.js';
+import {
+  ANNOTATION_INPUT_HASH,
+  LABEL_DC,
+  LABEL_DC_NAMESPACE,
+  LABEL_SITE,
+  LABEL_UNIT,
+} from '../../operator/src/render/labels.js';
 import { buildPlan, type Plan } from '../../operator/src/planner/index.js';
-import { kubeGetJson } from '../../operator/src/runtime/informer.js';
+import { kubeGetJson, resourcePath } from '../../operator/src/runtime/kube-http.js';
 import { REPO_ROOT, siteForCluster } from '../../hack/fleet/fleet.js';
 import type { Cluster, TestFleet } from './fleet.js';
 
 export { REPO_ROOT };
 const run = promisify(execFile);
 
-export const GROUP = 'discovery.beyondtheclouds.io';
-export const VERSION = 'v1alpha1';
-export const DC_LABEL = `${GROUP}/dc`;
-export const DC_NAMESPACE_LABEL = `${GROUP}/dc-namespace`;
-export const SITE_LABEL = `${GROUP}/site`;
-export const UNIT_LABEL = `${GROUP}/unit`;
-export const INPUT_HASH_ANNOTATION = `${GROUP}/input-hash`;
-export const FINALIZER = `${GROUP}/teardown`;
+export { GROUP, VERSION };
+export const DC_LABEL = LABEL_DC;
+export const DC_NAMESPACE_LABEL = LABEL_DC_NAMESPACE;
+export const SITE_LABEL = LABEL_SITE;
+export const UNIT_LABEL = LABEL_UNIT;
+export const INPUT_HASH_ANNOTATION = ANNOTATION_INPUT_HASH;
+export { FINALIZER };
 export const LEASE_NAMESPACE = 'discovery-system';
 export const KUBECTL = path.join(REPO_ROOT, '.tools', 'bin', 'kubectl');
 export const LOG_DIR = path.join(REPO_ROOT, '.fleet', 'test-logs');
@@ -347,8 +356,17 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
 export async function installCrdsAndSites(fleet: TestFleet): Promise<void> {
   const mgmt = fleet.management;
   await kubectl(mgmt, 'apply', '--server-side', '--force-conflicts', '--field-manager=e2e-tests', '-f', 'crds/');
+  // kubectl wait fails at once (".status.conditions accessor error") on a CRD the API server has not given a status
+  // yet, as happens right after a first apply on a loaded machine: retried until the deadline.
   for (const crd of ['edgesites', 'distributedclouds'])
-    await kubectl(mgmt, 'wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}.${GROUP}`);
+    await eventually(
+      `CRD ${crd} Established`,
+      async () => {
+        await kubectl(mgmt, 'wait', '--for=condition=Established', '--timeout=10s', `crd/${crd}.${GROUP}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
   await kubectl(
     mgmt,
     'apply',
@@ -675,14 +693,9 @@ export interface OwnedKind {
   namespaced: boolean;
 }
 
+/** Every kind the operator may leave in a member cluster: what it renders (the engine's list), plus pods and namespaces. */
 export const OWNED_KINDS: OwnedKind[] = [
-  { kind: 'ConfigMap', path: '/api/v1/configmaps', namespaced: true },
-  { kind: 'Secret', path: '/api/v1/secrets', namespaced: true },
-  { kind: 'Service', path: '/api/v1/services', namespaced: true },
-  { kind: 'Deployment', path: '/apis/apps/v1/deployments', namespaced: true },
-  { kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets', namespaced: true },
-  { kind: 'DaemonSet', path: '/apis/apps/v1/daemonsets', namespaced: true },
-  { kind: 'Job', path: '/apis/batch/v1/jobs', namespaced: true },
+  ...Object.entries(KIND_RESOURCES).map(([kind, r]) => ({ kind, path: resourcePath(r), namespaced: r.namespaced })),
   { kind: 'Pod', path: '/api/v1/pods', namespaced: true },
   { kind: 'Namespace', path: '/api/v1/namespaces', namespaced: false },
 ];

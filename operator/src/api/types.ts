@@ -137,6 +137,9 @@ export interface EdgeSite {
   status?: EdgeSiteStatus;
 }
 
+/** OpenStack release series (those the renderers support). */
+export type OpenStackRelease = '2023.1' | '2023.2' | '2024.1' | '2024.2' | '2025.1' | '2025.2';
+
 /** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database. */
 export type Topology = 'centralized' | 'cells' | 'distributed';
 
@@ -233,8 +236,8 @@ export interface SiteOverride {
 
 /** Desired state of a DistributedCloud. */
 export interface DistributedCloudSpec {
-  /** OpenStack release series, e.g. "2024.1". */
-  release: string;
+  /** OpenStack release series (those the renderers support). */
+  release: OpenStackRelease;
   /** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database. */
   topology: Topology;
   /** EdgeSite hosting the shared control plane (required for centralized and cells). */

@@ -1,8 +1,9 @@
-// Public entry of the component catalog: the data (CATALOG), its shapes and small lookup helpers.
+// Public entry of the component catalog: the data (CATALOG, one entry per service module of the registry in
+// operator/src/services), its shapes and small lookup helpers.
 import type { Catalog, ComponentDefinition, StepDefinition } from './types.js';
 
 export * from './types.js';
-export { CATALOG } from './components.js';
+export { CATALOG } from '../services/registry.js';
 
 /** `${component}-${step}`, the prefix of every unit id of that step (e.g. "nova-db-sync"). */
 export function stepKey(component: string, step: string): string {

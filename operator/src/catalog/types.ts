@@ -1,5 +1,6 @@
 // Shapes of the component catalog: components, their lifecycle steps, where each step is placed per topology and
-// what it depends on. The catalog is data; the planner (operator/src/planner) turns it into a unit DAG.
+// what it depends on. The catalog is data, assembled from the service modules (operator/src/services/registry.ts);
+// the planner (operator/src/planner) turns it into a unit DAG.
 import type { DistributedCloudSpec, Topology } from '../api/types.js';
 import type { UnitKind } from '../planner/types.js';
 
@@ -47,8 +48,9 @@ export interface DependencyRef {
   when?: Condition;
 }
 
-export interface StepDefinition {
-  id: string;
+/** One lifecycle step; `Id` keeps the step ids literal so a service module's renderers are checked against them. */
+export interface StepDefinition<Id extends string = string> {
+  id: Id;
   kind: UnitKind;
   /** Expected seconds from apply to Ready; a number or per backend (with `default`). */
   expectedSeconds: number | Record<string, number>;
@@ -60,8 +62,8 @@ export interface StepDefinition {
   description: string;
 }
 
-export interface ComponentDefinition {
-  name: string;
+export interface ComponentDefinition<Name extends string = string, StepId extends string = string> {
+  name: Name;
   description: string;
   /** Whether the DistributedCloud deploys this component at all. */
   enabled(spec: DistributedCloudSpec): boolean;
@@ -69,7 +71,7 @@ export interface ComponentDefinition {
   backend?(spec: DistributedCloudSpec): string | undefined;
   /** Components that must be enabled when this one is (checked by the planner, with a clear error). */
   requires?: string[];
-  steps: StepDefinition[];
+  steps: readonly StepDefinition<StepId>[];
 }
 
 export type Catalog = readonly ComponentDefinition[];

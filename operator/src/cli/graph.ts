@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { buildPlan } from '../planner/index.js';
 import type { Plan, Unit } from '../planner/index.js';
 import { parseCommandArgs, strings, type CliCommand } from './command.js';
-import { InputError, UsageError } from './io.js';
+import { GraphvizError, InputError, UsageError } from './io.js';
 import { cloudName, loadInputs, selectClouds } from './input.js';
 import { formatSeconds } from './table.js';
 
@@ -151,7 +151,7 @@ export function toMermaid(plan: Plan): string {
   return lines.join('\n') + '\n';
 }
 
-/** Runs Graphviz; a clear InputError-style failure when it is not installed. */
+/** Runs Graphviz; a clear GraphvizError when it is not installed or fails. */
 export function dotToSvg(dot: string): string {
   const r = spawnSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error) {
@@ -164,11 +164,4 @@ export function dotToSvg(dot: string): string {
   }
   if (r.status !== 0) throw new GraphvizError(`Graphviz dot exited with status ${r.status}: ${r.stderr.trim()}`);
   return r.stdout;
-}
-
-export class GraphvizError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GraphvizError';
-  }
 }

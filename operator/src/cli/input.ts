@@ -2,6 +2,7 @@
 // EdgeSites and DistributedClouds, validated (and defaulted) by the API validators.
 import * as yaml from 'js-yaml';
 import type { DistributedCloud, EdgeSite } from '../api/types.js';
+import { validateResourceObject } from '../api/validate.js';
 import { InputError, type CliIO } from './io.js';
 
 export interface LoadedInput {
@@ -11,26 +12,8 @@ export interface LoadedInput {
   ignored: Array<{ source: string; kind: string }>;
 }
 
-interface FieldError {
-  path: string;
-  message: string;
-}
-type Validator = (obj: unknown) => { ok: true; value: unknown } | { ok: false; errors: FieldError[] };
-
-/** The API validators (operator/src/api/validate.ts); loaded lazily so the CLI also runs where they are absent. */
-async function loadValidator(): Promise<Validator | undefined> {
-  const specifier = '../api/validate.js';
-  try {
-    const mod = (await import(specifier)) as { validateResourceObject?: Validator };
-    return mod.validateResourceObject;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function loadInputs(files: string[], io: CliIO): Promise<LoadedInput> {
   if (files.length === 0) throw new InputError('no input: pass -f FILE (repeatable; - reads stdin)');
-  const validate = await loadValidator();
   const out: LoadedInput = { sites: [], clouds: [], ignored: [] };
   const problems: string[] = [];
   for (const file of files) {
@@ -56,18 +39,12 @@ export async function loadInputs(files: string[], io: CliIO): Promise<LoadedInpu
           out.ignored.push({ source: where, kind: kind ?? '<no kind>' });
           continue;
         }
-        let value: unknown = obj;
-        if (validate) {
-          const r = validate(obj);
-          if (!r.ok) {
-            problems.push(`${where}:\n${r.errors.map((e) => `  ${e.path || '<root>'}: ${e.message}`).join('\n')}`);
-            continue;
-          }
-          value = r.value;
-        } else if (!isObject(meta) || typeof meta.name !== 'string' || !isObject((obj as { spec?: unknown }).spec)) {
-          problems.push(`${where}: metadata.name and spec are required`);
+        const r = validateResourceObject(obj);
+        if (!r.ok) {
+          problems.push(`${where}: ${r.errors.map((e) => `${e.path || '<root>'}: ${e.message}`).join('; ')}`);
           continue;
         }
+        const value = r.value;
         if (kind === 'EdgeSite') out.sites.push(value as EdgeSite);
         else out.clouds.push(value as DistributedCloud);
       }
@@ -79,7 +56,7 @@ export async function loadInputs(files: string[], io: CliIO): Promise<LoadedInpu
     if (seen.has(n)) problems.push(`EdgeSite ${n} is defined more than once`);
     seen.add(n);
   }
-  if (problems.length > 0) throw new InputError(`invalid input:\n${problems.join('\n')}`);
+  if (problems.length > 0) throw new InputError(`invalid input: ${problems.join('; ')}`);
   return out;
 }
 

@@ -1,24 +1,15 @@
 #!/usr/bin/env node
 // The `discovery` CLI: a tiny subcommand dispatcher over the pure core (planner, renderers); no cluster needed.
+// Every failure reaches the user as one clean message and an exit code (cliFailure in io.ts), never a stack trace.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CliCommand } from './command.js';
-import { InputError, UsageError, processIO, type CliIO } from './io.js';
-import { PlanError } from '../planner/errors.js';
+import { COMMANDS } from './commands.js';
+import { cliFailure, processIO, type CliIO } from './io.js';
 
-/** Subcommands, loaded on use. Registering a command is one line here; its module exports `command`. */
-const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
-  plan: () => import('./plan.js'),
-  graph: () => import('./graph.js'),
-  render: () => import('./render.js'),
-};
-
-async function topHelp(): Promise<string> {
-  const rows: string[] = [];
-  for (const name of Object.keys(COMMANDS).sort()) {
-    const { command } = await COMMANDS[name]!();
-    rows.push(`  ${name.padEnd(8)}${command.summary}`);
-  }
+function topHelp(): string {
+  const rows = Object.keys(COMMANDS)
+    .sort()
+    .map((name) => `  ${name.padEnd(8)}${COMMANDS[name]!.summary}`);
   return [
     'Usage: discovery <command> [options]',
     '',
@@ -36,28 +27,21 @@ async function topHelp(): Promise<string> {
 export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    io.stdout(await topHelp());
+    io.stdout(topHelp());
     return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    io.stderr(`discovery: unknown command "${name}"\n\n${await topHelp()}`);
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.stderr(`discovery: unknown command "${name}"\n\n${topHelp()}`);
     return 2;
   }
-  const { command } = await load();
   try {
     return await command.run(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`discovery ${name}: ${err.message}\nRun \`discovery ${name} --help\` for usage.\n`);
-      return 2;
-    }
-    if (err instanceof PlanError || err instanceof InputError || (err as Error).name === 'GraphvizError') {
-      io.stderr(`discovery ${name}: ${(err as Error).message}\n`);
-      return 1;
-    }
-    io.stderr(`discovery ${name}: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
+  } catch (error) {
+    const failure = cliFailure(error);
+    const usage = failure.showUsage ? `\nRun \`discovery ${name} --help\` for usage.` : '';
+    io.stderr(`discovery ${name}: ${failure.message}${usage}\n`);
+    return failure.exitCode;
   }
 }
 

@@ -6,11 +6,18 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { DistributedCloud } from '../api/types.js';
 import { buildPlan } from '../planner/index.js';
-import { generateMissingSecrets, renderPlan, requiredSecrets, toYaml, type GeneratedSecrets } from '../render/index.js';
+import {
+  createRenderContext,
+  generateMissingSecrets,
+  renderPlan,
+  requiredSecrets,
+  toYaml,
+  type GeneratedSecrets,
+} from '../render/index.js';
 import { sortKeysDeep } from '../render/hash.js';
 import { parseCommandArgs, strings, type CliCommand } from './command.js';
 import { cloudName, loadInputs, selectClouds } from './input.js';
-import { InputError, UsageError, processIO, type CliIO } from './io.js';
+import { InputError, UsageError, type CliIO } from './io.js';
 
 const HELP = `Usage: discovery render -f FILE [-f FILE ...] -o DIR [--name [NAMESPACE/]NAME] [--namespace NS] [--secrets FILE]
 
@@ -79,7 +86,12 @@ export const command: CliCommand = {
       values.secrets !== undefined,
     );
     const secrets = generateMissingSecrets(existing, requiredSecrets(plan), (n) => randomBytes(n));
-    const ctx = { dc, sites: new Map(input.sites.map((s) => [s.metadata.name ?? '', s])), plan, secrets };
+    const ctx = createRenderContext({
+      dc,
+      sites: new Map(input.sites.map((s) => [s.metadata.name ?? '', s])),
+      plan,
+      secrets,
+    });
     const files = renderPlan(ctx);
 
     await mkdir(dir, { recursive: true });
@@ -140,10 +152,4 @@ async function removeStale(dir: string, written: Set<string>): Promise<number> {
     }
   }
   return removed;
-}
-
-/** Entry point for callers outside the command table: runs `discovery render` with argv, returns the exit code. */
-export async function runRender(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const { runCli } = await import('./main.js');
-  return runCli(['render', ...argv], io);
 }

@@ -1,5 +1,6 @@
 // What the controllers share: management-cluster clients, informer caches, member-cluster clients and informers,
-// metrics, logging and options. Built once by the manager; controllers read caches and write through these clients.
+// metrics, logging and options, built once by the manager; and what a controller is to the manager: a reconcile
+// function plus the watches it declares (which events enqueue which of its keys).
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -10,8 +11,10 @@ import {
 } from '@kubernetes/client-node';
 import type { DistributedCloud, EdgeSite } from '../api/types.js';
 import { GROUP, VERSION } from '../api/types.js';
-import type { MemberClusters } from '../runtime/clusters.js';
-import type { MemberInformers } from '../runtime/informer.js';
+import type { MemberClients, MemberClusters } from '../runtime/clusters.js';
+import type { ResourceRef } from '../runtime/kube-http.js';
+import type { MemberInformers } from '../runtime/member-informers.js';
+import type { ReconcileResult } from '../runtime/workqueue.js';
 import type { Logger } from '../runtime/logger.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { describeError } from '../runtime/redact.js';
@@ -33,12 +36,60 @@ export interface ObjectCache<T> {
   list(namespace?: string): T[];
 }
 
+export type Es = EdgeSite & KubernetesObject;
+export type Dc = DistributedCloud & KubernetesObject;
+
+/**
+ * The events a controller reacts to, each mapped to keys of its work queue. `old` is the previous version on an
+ * update, undefined on an add or a delete. The manager runs the informers and routes their events here.
+ */
+export interface Watches {
+  edgeSites?(site: Es, old: Es | undefined): string[];
+  distributedClouds?(dc: Dc, old: Dc | undefined): string[];
+  /** A Secret in a namespace holding EdgeSite kubeconfigs changed. */
+  kubeconfigSecrets?(secret: KubernetesObject): string[];
+  /** Objects in every member cluster: which resources, which of them (label selector), and whose keys they are. */
+  memberObjects?: {
+    resources: readonly ResourceRef[];
+    labelSelector: string;
+    keysOf(obj: KubernetesObject, site: string): string | string[] | undefined;
+  };
+}
+
+export interface Controller {
+  /** Metrics and log name, e.g. "distributedcloud". */
+  readonly name: string;
+  /** Its work queue: name (metrics `queue` label) and longest retry backoff. */
+  readonly queue: { name: string; maxDelayMs?: number };
+  readonly watches: Watches;
+  reconcile(key: string): Promise<ReconcileResult>;
+}
+
+/** The EdgeSite's spec, labels or annotations changed (not just its status). */
+export function edgeSiteChanged(site: Es, old: Es): boolean {
+  return (
+    site.metadata.generation !== old.metadata.generation ||
+    JSON.stringify(site.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {}) ||
+    JSON.stringify(site.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {})
+  );
+}
+
+/** Names of the EdgeSites whose kubeconfigSecretRef points at `secret`. */
+export function edgeSitesUsingSecret(ctx: ControllerContext, secret: KubernetesObject): string[] {
+  const ns = secret.metadata?.namespace ?? '';
+  const name = secret.metadata?.name ?? '';
+  return ctx.edgeSites
+    .list()
+    .filter((es) => es.spec.kubeconfigSecretRef.namespace === ns && es.spec.kubeconfigSecretRef.name === name)
+    .map((es) => es.metadata.name ?? '');
+}
+
 export interface ControllerContext {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
   custom: CustomObjectsApi;
-  edgeSites: ObjectCache<EdgeSite & KubernetesObject>;
-  distributedClouds: ObjectCache<DistributedCloud & KubernetesObject>;
+  edgeSites: ObjectCache<Es>;
+  distributedClouds: ObjectCache<Dc>;
   clusters: MemberClusters;
   members: MemberInformers;
   metrics: OperatorMetrics;
@@ -50,6 +101,14 @@ export interface ControllerContext {
 }
 
 export const FINALIZER = `${GROUP}/teardown`;
+
+/** Clients of an EdgeSite's member cluster, from its spec.kubeconfigSecretRef (throws ClusterCredentialsError). */
+export function clientsOfSite(
+  ctx: ControllerContext,
+  site: Pick<EdgeSite, 'metadata' | 'spec'>,
+): Promise<MemberClients> {
+  return ctx.clusters.clientsFor(site.metadata.name ?? '', site.spec.kubeconfigSecretRef);
+}
 
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -1,6 +1,7 @@
 // EdgeSite controller: probes each member cluster (API version and nodes, with a timeout) through the credentials
 // of its kubeconfig Secret, and reports Reachable/Ready, kubernetesVersion, nodeCount and lastProbeTime in one status
 // patch. Reachable sites are probed every probe interval; unreachable ones sooner, with backoff. Paused sites too.
+// Watches EdgeSites (not their status) and their kubeconfig Secrets.
 import type { EdgeSite, EdgeSiteStatus } from '../api/types.js';
 import { withTimeout } from '../engine/apply.js';
 import { ClusterCredentialsError } from '../runtime/clusters.js';
@@ -8,7 +9,18 @@ import { formatTime, setCondition } from '../runtime/conditions.js';
 import { withContext } from '../runtime/logger.js';
 import { describeError } from '../runtime/redact.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
-import { nowOf, patchStatus, recordEvent, type ControllerContext } from './context.js';
+import { objectKey } from '../runtime/informer.js';
+import {
+  clientsOfSite,
+  edgeSiteChanged,
+  edgeSitesUsingSecret,
+  nowOf,
+  patchStatus,
+  recordEvent,
+  type Controller,
+  type ControllerContext,
+  type Watches,
+} from './context.js';
 
 export const PROBE_TIMEOUT_MS = 5000;
 
@@ -57,15 +69,23 @@ function nodeReady(node: { status?: { conditions?: Array<{ type?: string; status
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-export class EdgeSiteController {
+export class EdgeSiteController implements Controller {
+  readonly name = 'edgesite';
+  readonly queue = { name: 'edgesites' };
   private readonly failures = new Map<string, number>();
 
   constructor(private readonly ctx: ControllerContext) {}
 
+  readonly watches: Watches = {
+    // our own status patches need no other probe; spec, label and annotation changes do
+    edgeSites: (site, old) => (!old || edgeSiteChanged(site, old) ? [objectKey(site)] : []),
+    kubeconfigSecrets: (secret) => edgeSitesUsingSecret(this.ctx, secret),
+  };
+
   /** Probe a member cluster: credentials, /version, nodes. Never throws. */
   async probe(site: EdgeSite): Promise<ProbeResult> {
     try {
-      const clients = await this.ctx.clusters.forEdgeSite(site);
+      const clients = await clientsOfSite(this.ctx, site);
       this.ctx.members.ensure(clients.site, clients.kubeConfig, clients.hash);
       const version = await withTimeout(clients.version.getCode(), 'GET /version', PROBE_TIMEOUT_MS);
       const nodes = await withTimeout(clients.core.listNode(), 'list nodes', PROBE_TIMEOUT_MS);
@@ -86,7 +106,7 @@ export class EdgeSiteController {
 
   async reconcile(name: string): Promise<ReconcileResult> {
     const site = this.ctx.edgeSites.get(name);
-    const log = withContext(this.ctx.logger, { controller: 'edgesite', site: name });
+    const log = withContext(this.ctx.logger, { controller: this.name, site: name });
     if (!site) {
       this.failures.delete(name);
       this.ctx.metrics.forgetSite(name);

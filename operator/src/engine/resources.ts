@@ -1,13 +1,15 @@
-// The kinds the renderers produce in member clusters and the API resources they map to: what the member informers
-// watch (readiness, drift, pruning) and what teardown deletes.
-import { RESOURCES, type ResourceRef } from '../runtime/informer.js';
+// The API resources the operator deals with: our two custom resources (from their schema definitions) and the kinds
+// the renderers produce in member clusters — the one list the member informers watch (readiness, drift, pruning),
+// teardown deletes, and the tests check for leftovers.
+import { distributedCloud, edgeSite, GROUP, VERSION, type ResourceDefinition } from '../api/schema/index.js';
+import { RESOURCES, type ResourceRef } from '../runtime/kube-http.js';
 
-export const PERSISTENT_VOLUME_CLAIMS: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'persistentvolumeclaims',
-  namespaced: true,
-};
+function customResource(def: ResourceDefinition): ResourceRef {
+  return { group: GROUP, version: VERSION, plural: def.plural, namespaced: def.scope === 'Namespaced' };
+}
+
+export const EDGE_SITES: ResourceRef = customResource(edgeSite);
+export const DISTRIBUTED_CLOUDS: ResourceRef = customResource(distributedCloud);
 
 /** Kind → resource of every namespaced kind we render (the Namespace itself is handled apart). */
 export const KIND_RESOURCES: Readonly<Record<string, ResourceRef>> = {
@@ -18,11 +20,11 @@ export const KIND_RESOURCES: Readonly<Record<string, ResourceRef>> = {
   Service: RESOURCES.services,
   ConfigMap: RESOURCES.configMaps,
   Secret: RESOURCES.secrets,
-  PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIMS,
+  PersistentVolumeClaim: RESOURCES.persistentVolumeClaims,
 };
 
-/** Resources watched in every member cluster (label discovery.beyondtheclouds.io/dc exists). */
-export const MEMBER_RESOURCES: ResourceRef[] = [...new Set(Object.values(KIND_RESOURCES))];
+/** Resources watched in every member cluster (objects carrying our owner label). */
+export const OWNED_RESOURCES: readonly ResourceRef[] = [...new Set(Object.values(KIND_RESOURCES))];
 
 export function resourceOfKind(kind: string): ResourceRef | undefined {
   return KIND_RESOURCES[kind];

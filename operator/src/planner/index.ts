@@ -10,3 +10,5 @@ export { unitsToStart, schedulingOrder, rolloutLimits } from './scheduler.js';
 export type { UnitsToStartOptions } from './scheduler.js';
 export { simulateRollout } from './simulate.js';
 export type { SimulationOptions, SimulationResult, StartEvent, Strategy } from './simulate.js';
+export { indexPlan } from './plan-index.js';
+export type { PlanIndex } from './plan-index.js';

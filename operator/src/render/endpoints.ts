@@ -2,48 +2,14 @@
 // Same-site references use in-cluster Service DNS (`<svc>.<ns>.svc`); cross-site references use a per-site external
 // domain derived from the EdgeSite (`<svc>.<ns>.<site>.<region>.discovery.local`, or the EdgeSite annotation
 // `discovery.beyondtheclouds.io/external-domain`). Making those names resolve and reachable across clusters (DNS,
-// ingress / load balancers, VPN) is the fleet network's job, not the renderers'.
+// ingress / load balancers, VPN) is the fleet network's job, not the renderers'. Each service module holds its own
+// ports and Service names (and helpers such as keystone's URL); this file only knows sites and addresses.
 import { GROUP } from '../api/types.js';
-import { GLOBAL_SITE, type Unit } from '../planner/types.js';
+import type { Unit } from '../planner/types.js';
 import { targetNamespace } from './labels.js';
 import { RenderError, type RenderContext } from './types.js';
 
 export const ANNOTATION_EXTERNAL_DOMAIN = `${GROUP}/external-domain`;
-
-export const PORTS = {
-  keystone: 5000,
-  glance: 9292,
-  placement: 8778,
-  novaApi: 8774,
-  novaMetadata: 8775,
-  mysql: 3306,
-  galeraReplication: 4567,
-  galeraIst: 4568,
-  galeraSst: 4444,
-  cockroach: 26257,
-  cockroachHttp: 8080,
-  amqp: 5672,
-  rabbitDist: 25672,
-  rabbitManagement: 15672,
-  interRouter: 55672,
-  redis: 6379,
-  etcdClient: 2379,
-  etcdPeer: 2380,
-  memcached: 11211,
-} as const;
-
-/** Service (DNS) names of the backends and APIs, identical on every member cluster. */
-export const SERVICE_NAMES = {
-  database: 'database',
-  messageBus: 'message-bus',
-  kvStore: 'kv-store',
-  memcached: 'memcached',
-  keystone: 'keystone-api',
-  glance: 'glance-api',
-  placement: 'placement-api',
-  novaApi: 'nova-api',
-  novaMetadata: 'nova-metadata',
-} as const;
 
 function dnsLabel(raw: string): string {
   return raw
@@ -83,11 +49,8 @@ export function coreSite(ctx: RenderContext): string {
 }
 
 /** Sites (sorted) that host unit `${component}-${step}`. */
-export function sitesHosting(ctx: RenderContext, component: string, step: string): string[] {
-  const out = new Set<string>();
-  for (const u of ctx.plan.units)
-    if (u.component === component && u.step === step && u.site !== GLOBAL_SITE) out.add(u.site);
-  return [...out].sort();
+export function sitesHosting(ctx: RenderContext, component: string, step: string): readonly string[] {
+  return ctx.index.sitesHosting(component, step);
 }
 
 /** The site a unit at `fromSite` uses for `${component}-${step}`: its own when it hosts one, else core, else first. */
@@ -109,16 +72,6 @@ export function applySite(unit: Unit): string {
   return unit.targetSite;
 }
 
-/** Whether a logical database spans sites: Galera / CockroachDB in distributed form one cluster over every site. */
-export function databaseSpansSites(ctx: RenderContext): boolean {
-  return ctx.dc.spec.topology === 'distributed' && ctx.dc.spec.database.type !== 'mariadb';
-}
-
-export function keystoneUrl(ctx: RenderContext, fromSite: string): string {
-  const host = siteServing(ctx, fromSite, 'keystone', 'api');
-  return `http://${serviceHost(ctx, fromSite, host, SERVICE_NAMES.keystone)}:${PORTS.keystone}`;
-}
-
 /** Public URL of an API at `hostSite` as registered in the Keystone catalog (reachable from every site). */
 export function catalogUrl(ctx: RenderContext, hostSite: string, svc: string, port: number, path = ''): string {
   return `http://${svc}.${targetNamespace(ctx)}.${siteDomain(ctx, hostSite)}:${port}${path}`;
@@ -127,11 +80,6 @@ export function catalogUrl(ctx: RenderContext, hostSite: string, svc: string, po
 /** Internal URL of an API at `hostSite` (in-cluster name: used by services of the same site). */
 export function internalUrl(ctx: RenderContext, hostSite: string, svc: string, port: number, path = ''): string {
   return `http://${svc}.${targetNamespace(ctx)}.svc:${port}${path}`;
-}
-
-export function memcachedServers(ctx: RenderContext, fromSite: string): string {
-  const host = siteServing(ctx, fromSite, 'memcached', 'server');
-  return `${serviceHost(ctx, fromSite, host, SERVICE_NAMES.memcached)}:${PORTS.memcached}`;
 }
 
 /**
@@ -143,29 +91,4 @@ export function regionOf(ctx: RenderContext, site: string): string {
   if (!es) throw new RenderError(`EdgeSite "${site}" is not in the render context`);
   const sharing = ctx.plan.sites.filter((s) => ctx.sites.get(s)?.spec.region === es.spec.region);
   return sharing.length > 1 ? `${es.spec.region}-${site}` : es.spec.region;
-}
-
-/** Nova cell of a site: the `cell` the planner put on that site's nova units, else "cell1". */
-export function cellOf(ctx: RenderContext, site: string): string {
-  for (const u of ctx.plan.units) if (u.site === site && u.component === 'nova' && u.cell) return u.cell;
-  return 'cell1';
-}
-
-/** The site hosting the database server a unit at `fromSite` talks to, for a logical database. */
-export function databaseSite(ctx: RenderContext, fromSite: string, shared: boolean): string {
-  const hosts = sitesHosting(ctx, 'database', 'server');
-  // Independent per-site servers: data every site shares (Keystone in distributed) lives at the core.
-  if (shared && !databaseSpansSites(ctx)) {
-    const core = coreSite(ctx);
-    return hosts.includes(core) ? core : (hosts[0] ?? core);
-  }
-  return siteServing(ctx, fromSite, 'database', 'server');
-}
-
-export function databaseHost(ctx: RenderContext, fromSite: string, shared: boolean): string {
-  return serviceHost(ctx, fromSite, databaseSite(ctx, fromSite, shared), SERVICE_NAMES.database);
-}
-
-export function databasePort(ctx: RenderContext): number {
-  return ctx.dc.spec.database.type === 'cockroachdb' ? PORTS.cockroach : PORTS.mysql;
 }

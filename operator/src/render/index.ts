@@ -1,76 +1,52 @@
-// Renderers' entry points: the registry keyed by `${component}/${step}`, renderUnit (pure), the per-site Namespace,
-// the management-side objects, and renderPlan/toYaml used by the CLI and the operator.
+// Renderers' entry points: the render context (plan index + service registry), renderUnit (pure: the unit's module
+// renders it), the per-site Namespace, the management-side objects, and renderPlan/toYaml used by the CLI and the
+// operator. The renderers themselves live with their service modules (operator/src/services).
 import { dump } from 'js-yaml';
-import type { Unit } from '../planner/types.js';
-import { databaseRenderers } from './components/database.js';
-import { glanceRenderers } from './components/glance.js';
-import { keystoneRenderers } from './components/keystone.js';
-import { kvStoreRenderers } from './components/kvstore.js';
-import { memcachedRenderers } from './components/memcached.js';
-import { messageBusRenderers } from './components/messagebus.js';
-import { novaRenderers } from './components/nova.js';
-import { placementRenderers } from './components/placement.js';
+import { indexPlan } from '../planner/plan-index.js';
+import type { Plan, Unit } from '../planner/types.js';
+import type { Registry } from '../services/module.js';
+import { REGISTRY } from '../services/registry.js';
 import { applySite } from './endpoints.js';
-import { secretOf } from './k8s.js';
-import {
-  ANNOTATION_UNIT,
-  LABEL_DC,
-  LABEL_SITE,
-  MANAGED_BY,
-  PART_OF,
-  finalizeObject,
-  labelValue,
-  targetNamespace,
-  unitLabels,
-} from './labels.js';
-import { RenderError, type GeneratedSecrets, type K8sObject, type RenderContext, type UnitRenderer } from './types.js';
+import { dcLabels, generatedSecretsObject } from './generated-secrets.js';
+import { ANNOTATION_UNIT, LABEL_SITE, finalizeObject, labelValue, targetNamespace, unitLabels } from './labels.js';
+import type { RequiredSecret } from './secrets.js';
+import { RenderError, type K8sObject, type RenderContext, type RenderInput } from './types.js';
 
 export * from './types.js';
+export { generateMissingSecrets, missingSecrets, type RequiredSecret, type RandomBytes } from './secrets.js';
 export {
-  requiredSecrets,
-  generateMissingSecrets,
-  missingSecrets,
-  type RequiredSecret,
-  type RandomBytes,
-} from './secrets.js';
+  addedSecrets,
+  generatedSecretsFromData,
+  generatedSecretsName,
+  generatedSecretsObject,
+} from './generated-secrets.js';
 
-/** Every renderer, keyed by `${component}/${step}` (the catalog's ids). */
-export const RENDERERS: Readonly<Record<string, UnitRenderer>> = {
-  ...databaseRenderers,
-  ...messageBusRenderers,
-  ...kvStoreRenderers,
-  ...memcachedRenderers,
-  ...keystoneRenderers,
-  ...glanceRenderers,
-  ...placementRenderers,
-  ...novaRenderers,
-};
+/** The render context of a plan: the input plus its index (built once) and the registry (default: the built-in). */
+export function createRenderContext(input: RenderInput): RenderContext {
+  return { ...input, index: indexPlan(input.plan), registry: input.registry ?? REGISTRY };
+}
+
+/** Every generated credential the plan's components need, sorted by name (each module lists its own). Pure. */
+export function requiredSecrets(plan: Pick<Plan, 'units'>, registry: Registry = REGISTRY): RequiredSecret[] {
+  return registry.requiredSecrets(plan);
+}
 
 /** Renders one unit into the objects applied to its target site's cluster. Pure and deterministic. */
 export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
-  const renderer = RENDERERS[`${unit.component}/${unit.step}`];
+  const renderer = ctx.registry.renderer(unit.component, unit.step);
   if (!renderer) throw new RenderError(`no renderer for ${unit.component}/${unit.step} (unit ${unit.id})`);
   const labels = unitLabels(ctx, unit);
   const ns = targetNamespace(ctx);
   return renderer(unit, ctx).map((o) => finalizeObject(o, labels, { [ANNOTATION_UNIT]: unit.id }, ns));
 }
 
-function baseLabels(ctx: RenderContext): Record<string, string> {
-  return {
-    'app.kubernetes.io/part-of': PART_OF,
-    'app.kubernetes.io/managed-by': MANAGED_BY,
-    'app.kubernetes.io/instance': labelValue(ctx.dc.metadata.name ?? 'discovery'),
-    [LABEL_DC]: labelValue(ctx.dc.metadata.name ?? 'discovery'),
-  };
-}
-
 /**
  * The Namespace for a site's cluster (same name as the DistributedCloud's namespace). Pod Security admission enforces
- * "restricted", except on sites running nova-compute, whose hypervisor pods need "privileged".
+ * "restricted", except on sites running a unit whose module declares it privileged (nova-compute's hypervisor pods).
  */
 export function renderNamespace(ctx: RenderContext, site: string): K8sObject {
-  const compute = ctx.plan.units.some((u) => applySite(u) === site && u.component === 'nova' && u.step === 'compute');
-  const level = compute ? 'privileged' : 'restricted';
+  const privileged = ctx.index.unitsOn(site).some((u) => ctx.registry.privileged(u));
+  const level = privileged ? 'privileged' : 'restricted';
   return finalizeObject(
     {
       apiVersion: 'v1',
@@ -84,42 +60,14 @@ export function renderNamespace(ctx: RenderContext, site: string): K8sObject {
         },
       },
     },
-    { ...baseLabels(ctx), 'app.kubernetes.io/name': 'namespace', [LABEL_SITE]: labelValue(site) },
+    { ...dcLabels(ctx.dc, 'namespace'), [LABEL_SITE]: labelValue(site) },
     {},
   );
 }
 
-/** Name of the management-cluster Secret holding the generated credentials of a DistributedCloud. */
-export function generatedSecretsName(ctx: RenderContext): string {
-  return `${ctx.dc.metadata.name ?? 'discovery'}-generated-secrets`;
-}
-
 /** Management-side objects: the generated-secrets Secret (keys `<secret>.<key>`), in the DC's namespace. */
 export function renderManagementObjects(ctx: RenderContext): K8sObject[] {
-  const data: Record<string, string> = {};
-  for (const name of Object.keys(ctx.secrets).sort()) {
-    for (const key of Object.keys(ctx.secrets[name]!).sort()) data[`${name}.${key}`] = ctx.secrets[name]![key]!;
-  }
-  const secret = secretOf(generatedSecretsName(ctx), data);
-  return [
-    finalizeObject(
-      secret,
-      { ...baseLabels(ctx), 'app.kubernetes.io/name': 'generated-secrets' },
-      {},
-      targetNamespace(ctx),
-    ),
-  ];
-}
-
-/** Reads generated secrets back from the management Secret's base64 `data` (inverse of renderManagementObjects). */
-export function generatedSecretsFromData(data: Record<string, string> | undefined): GeneratedSecrets {
-  const out: GeneratedSecrets = {};
-  for (const [k, b64] of Object.entries(data ?? {})) {
-    const dot = k.lastIndexOf('.');
-    if (dot <= 0) continue;
-    (out[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = Buffer.from(b64, 'base64').toString('utf8');
-  }
-  return out;
+  return [generatedSecretsObject(ctx.dc, ctx.secrets)];
 }
 
 export interface RenderedFile {

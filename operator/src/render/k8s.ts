@@ -23,6 +23,14 @@ export function secretOf(name: string, data: Record<string, string>, type = 'Opa
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name }, type, data: encoded };
 }
 
+/** volumeClaimTemplate `data` of a StatefulSet (ReadWriteOnce, the cluster's default StorageClass). */
+export function dataClaim(size: string): Record<string, unknown> {
+  return {
+    metadata: { name: 'data' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+  };
+}
+
 export function configMapOf(name: string, data: Record<string, string>): K8sObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data };
 }

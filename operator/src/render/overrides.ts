@@ -1,6 +1,7 @@
 // Override resolution, in ONE order everywhere: catalog defaults < DistributedCloud spec.services.X < siteOverrides
-// entry for the unit's site. Applies to replicas, images, INI config and (site only) nodeSelector.
-import type { ServiceName, SiteOverride } from '../api/types.js';
+// entry for the unit's site. Applies to replicas, images, INI config (per OpenStack service) and nodeSelector (site).
+import type { SiteOverride } from '../api/types.js';
+import { serviceSpecOf } from '../catalog/steps.js';
 import { mergeIni, type IniDocument } from './ini.js';
 import type { RenderContext } from './types.js';
 
@@ -8,23 +9,31 @@ export function siteOverride(ctx: RenderContext, site: string): SiteOverride | u
   return ctx.dc.spec.siteOverrides?.find((o) => o.site === site);
 }
 
-export function resolveReplicas(ctx: RenderContext, service: ServiceName, site: string, catalogDefault = 1): number {
-  return siteOverride(ctx, site)?.replicas?.[service] ?? ctx.dc.spec.services[service]?.replicas ?? catalogDefault;
+/** A site override's entry for one OpenStack service (`replicas`, `images` or `config` are keyed by service). */
+function perService<T>(table: object | undefined, service: string): T | undefined {
+  return (table as Record<string, T | undefined> | undefined)?.[service];
+}
+
+export function resolveReplicas(ctx: RenderContext, service: string, site: string, catalogDefault = 1): number {
+  return (
+    perService<number>(siteOverride(ctx, site)?.replicas, service) ??
+    serviceSpecOf(ctx.dc.spec, service)?.replicas ??
+    catalogDefault
+  );
 }
 
 /** Image overrides in increasing precedence (the last defined one wins). */
-export function imageOverrides(ctx: RenderContext, service: ServiceName, site: string): (string | undefined)[] {
-  return [ctx.dc.spec.services[service]?.image, siteOverride(ctx, site)?.images?.[service]];
+export function imageOverrides(ctx: RenderContext, service: string, site: string): (string | undefined)[] {
+  return [serviceSpecOf(ctx.dc.spec, service)?.image, perService<string>(siteOverride(ctx, site)?.images, service)];
 }
 
 /** Merges the catalog's INI for a service with the DC and site overrides for that service. */
-export function resolveConfig(
-  ctx: RenderContext,
-  service: ServiceName,
-  site: string,
-  defaults: IniDocument,
-): IniDocument {
-  return mergeIni(defaults, ctx.dc.spec.services[service]?.config, siteOverride(ctx, site)?.config?.[service]);
+export function resolveConfig(ctx: RenderContext, service: string, site: string, defaults: IniDocument): IniDocument {
+  return mergeIni(
+    defaults,
+    serviceSpecOf(ctx.dc.spec, service)?.config,
+    perService<IniDocument>(siteOverride(ctx, site)?.config, service),
+  );
 }
 
 export type NodeRole = 'control-plane' | 'compute';

@@ -1,6 +1,6 @@
-// Generated credentials seam: which secrets a plan needs (pure), and a generator that fills only the missing ones
-// from injected randomness. Renderers only read the resulting map, so re-rendering never changes a credential.
-import type { Plan } from '../planner/types.js';
+// Generated credentials seam: the shape of a required secret (each service module lists its own; the registry
+// gathers those a plan needs), a generator that fills only the missing ones from injected randomness, and the one
+// read path of renderers. Renderers only read the map, so re-rendering never changes a credential.
 import { RenderError, type GeneratedSecrets, type RenderContext } from './types.js';
 
 export type SecretValueKind = 'password' | 'fernet-key' | 'cookie';
@@ -10,43 +10,9 @@ export interface RequiredSecret {
   keys: Record<string, SecretValueKind>;
 }
 
-/** Services owning a database and a Keystone service user. */
-export const OPENSTACK_SERVICES = ['keystone', 'glance', 'placement', 'nova'] as const;
-
-/** Names of the generated secrets (keys of GeneratedSecrets). */
-export const SECRET = {
-  databaseRoot: 'database-root',
-  databaseUser: (service: string) => `database-${service}`,
-  keystoneAdmin: 'keystone-admin',
-  serviceUser: (service: string) => `keystone-user-${service}`,
-  messageBus: 'message-bus',
-  kvStore: 'kv-store',
-  fernetKeys: 'keystone-fernet-keys',
-  credentialKeys: 'keystone-credential-keys',
-  metadataProxy: 'nova-metadata-proxy',
-} as const;
-
-/** Lists every generated secret the plan's components need, sorted by name. Pure. */
-export function requiredSecrets(plan: Plan): RequiredSecret[] {
-  const components = new Set(plan.units.map((u) => u.component));
-  const out: RequiredSecret[] = [];
-  if (components.has('database')) out.push({ name: SECRET.databaseRoot, keys: { password: 'password' } });
-  for (const s of OPENSTACK_SERVICES) {
-    if (!components.has(s)) continue;
-    out.push({ name: SECRET.databaseUser(s), keys: { password: 'password' } });
-    if (s !== 'keystone') out.push({ name: SECRET.serviceUser(s), keys: { password: 'password' } });
-  }
-  if (components.has('keystone')) {
-    out.push({ name: SECRET.keystoneAdmin, keys: { password: 'password' } });
-    out.push({ name: SECRET.fernetKeys, keys: { '0': 'fernet-key', '1': 'fernet-key' } });
-    out.push({ name: SECRET.credentialKeys, keys: { '0': 'fernet-key', '1': 'fernet-key' } });
-  }
-  if (components.has('nova')) out.push({ name: SECRET.metadataProxy, keys: { 'shared-secret': 'password' } });
-  if (components.has('message-bus')) {
-    out.push({ name: SECRET.messageBus, keys: { password: 'password', 'erlang-cookie': 'cookie' } });
-  }
-  if (components.has('kv-store')) out.push({ name: SECRET.kvStore, keys: { password: 'password' } });
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+/** A secret holding one generated password (key `password`). */
+export function passwordSecret(name: string): RequiredSecret {
+  return { name, keys: { password: 'password' } };
 }
 
 /** Source of randomness, injected so the generator is testable: returns `n` random bytes. */

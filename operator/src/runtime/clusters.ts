@@ -2,7 +2,6 @@
 // and rebuilt only when the Secret's content changes. Credentials never appear in errors or logs.
 import { createHash } from 'node:crypto';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
-import type { EdgeSite } from '../api/types.js';
 import type { Logger } from './logger.js';
 import { redactString } from './redact.js';
 import { PermanentError } from './workqueue.js';
@@ -106,16 +105,11 @@ export interface MemberClustersOptions {
   onRebuilt?(clients: MemberClients, previous: MemberClients | undefined): void;
 }
 
-/** Cache of member-cluster client sets, one per EdgeSite. */
+/** Cache of member-cluster client sets, one per site. */
 export class MemberClusters {
   private readonly bySite = new Map<string, MemberClients>();
 
   constructor(private readonly options: MemberClustersOptions) {}
-
-  /** Clients of an EdgeSite, from its spec.kubeconfigSecretRef. */
-  forEdgeSite(site: Pick<EdgeSite, 'metadata' | 'spec'>): Promise<MemberClients> {
-    return this.clientsFor(site.metadata.name ?? '', site.spec.kubeconfigSecretRef);
-  }
 
   /**
    * Clients of site built from the Secret ref points at: the cached set when the Secret is unchanged (same

@@ -1,8 +1,6 @@
 // Informers: an in-memory cache of one resource kept current by client-node's ListWatch, with event handlers that
 // enqueue keys, a sync signal, and the restarts client-node leaves to us (after a list/watch error, a new session
-// that relists from scratch, with backoff). Also informers on the objects we own in member clusters.
-import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// that relists from scratch, with backoff).
 import {
   KubeConfig,
   ListWatch,
@@ -13,34 +11,8 @@ import {
 import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';
+import { kubeGetJson, resourcePath, type ResourceRef } from './kube-http.js';
 import { describeError } from './redact.js';
-
-/** Which resource an informer watches. group '' is the core API group. */
-export interface ResourceRef {
-  group: string;
-  version: string;
-  plural: string;
-  namespaced: boolean;
-}
-
-export const RESOURCES = {
-  configMaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
-  secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
-  services: { group: '', version: 'v1', plural: 'services', namespaced: true },
-  nodes: { group: '', version: 'v1', plural: 'nodes', namespaced: false },
-  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
-  statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
-  daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
-  jobs: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
-  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
-  edgeSites: { group: 'discovery.beyondtheclouds.io', version: 'v1alpha1', plural: 'edgesites', namespaced: false },
-  distributedClouds: {
-    group: 'discovery.beyondtheclouds.io',
-    version: 'v1alpha1',
-    plural: 'distributedclouds',
-    namespaced: true,
-  },
-} as const satisfies Record<string, ResourceRef>;
 
 /** Cache/work-queue key of an object: "namespace/name", or "name" for cluster-scoped objects. */
 export function objectKey(obj: KubernetesObject): string {
@@ -52,77 +24,6 @@ export function objectKey(obj: KubernetesObject): string {
 export function splitKey(key: string): { namespace?: string; name: string } {
   const slash = key.indexOf('/');
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-/** API path listing resource (in namespace, or across namespaces / cluster-wide when namespace is undefined). */
-export function resourcePath(resource: ResourceRef, namespace?: string): string {
-  const prefix = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
-  if (resource.namespaced && namespace)
-    return `${prefix}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
-  return `${prefix}/${resource.plural}`;
-}
-
-/** Error of a raw API request, with the HTTP status (statusCode, like client-node's watch errors). */
-export class KubeRequestError extends Error {
-  override readonly name = 'KubeRequestError';
-  constructor(
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * GET a JSON document from the API server of kc's current context, as raw JSON (no client-node model
- * deserialization, so listed objects look exactly like watched ones: timestamps stay strings).
- */
-export async function kubeGetJson<R>(
-  kc: KubeConfig,
-  path: string,
-  query: Record<string, string | number | undefined> = {},
-  timeoutMs = 60_000,
-): Promise<R> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-  const options: RequestOptions = { headers: {} };
-  await kc.applyToHTTPSOptions(options);
-  options.method = 'GET';
-  options.headers = { ...(options.headers as Record<string, string>), Accept: 'application/json' };
-  options.timeout = timeoutMs;
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise<R>((resolve, reject) => {
-    const req = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          try {
-            resolve(JSON.parse(body) as R);
-          } catch (error) {
-            reject(error);
-          }
-          return;
-        }
-        let message = `GET ${url.pathname} failed with HTTP ${status}`;
-        try {
-          const parsed = JSON.parse(body) as { message?: string };
-          if (parsed.message) message = `${message}: ${parsed.message}`;
-        } catch {
-          // non-JSON error body
-        }
-        reject(new KubeRequestError(message, status));
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname} timed out after ${timeoutMs}ms`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 export interface InformerHandlers<T> {
@@ -408,116 +309,6 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       this.restartTimer = undefined;
       this.startSession();
     }, delay);
-  }
-}
-
-/** Label carrying the name of the DistributedCloud that owns an object in a member cluster. */
-export const DC_LABEL = 'discovery.beyondtheclouds.io/dc';
-/** Label carrying the namespace of that DistributedCloud (when it differs from the object's namespace). */
-export const DC_NAMESPACE_LABEL = 'discovery.beyondtheclouds.io/dc-namespace';
-export const SITE_LABEL = 'discovery.beyondtheclouds.io/site';
-
-/**
- * Key ("namespace/name") of the DistributedCloud owning a member-cluster object, from its labels: the dc label gives
- * the name, the dc-namespace label (else the object's own namespace) the namespace.
- */
-export function owningDistributedCloudKey(obj: KubernetesObject): string | undefined {
-  const labels = obj.metadata?.labels ?? {};
-  const name = labels[DC_LABEL];
-  if (!name) return undefined;
-  const namespace = labels[DC_NAMESPACE_LABEL] ?? obj.metadata?.namespace;
-  return namespace ? `${namespace}/${name}` : undefined;
-}
-
-/** Resources we create in member clusters, watched for readiness changes and drift. */
-export const OWNED_MEMBER_RESOURCES: ResourceRef[] = [
-  RESOURCES.deployments,
-  RESOURCES.statefulSets,
-  RESOURCES.daemonSets,
-  RESOURCES.jobs,
-  RESOURCES.services,
-  RESOURCES.configMaps,
-  RESOURCES.secrets,
-];
-
-/**
- * Informer on one resource of a member cluster, restricted to the objects we own: all of them (label exists), or
- * those of one DistributedCloud when dc is given.
- */
-export function memberInformer<T extends KubernetesObject = KubernetesObject>(
-  kubeConfig: KubeConfig,
-  resource: ResourceRef,
-  options: InformerOptions & { site: string; dc?: string },
-): Informer<T> {
-  const { site, dc, ...rest } = options;
-  return new Informer<T>(kubeConfig, resource, {
-    ...rest,
-    name: rest.name ?? `${site}:${resource.plural}`,
-    labelSelector: dc ? `${DC_LABEL}=${dc}` : DC_LABEL,
-  });
-}
-
-/**
- * The owned-object informers of every member cluster: one set per site, replaced when the site's client is rebuilt
- * (kubeconfig Secret changed) and removed with the site. Every event enqueues the owning DistributedCloud key.
- */
-export class MemberInformers {
-  private readonly sites = new Map<string, { generation: string; informers: Informer[] }>();
-
-  constructor(
-    private readonly queue: { add(key: string): void },
-    private readonly options: {
-      resources?: ResourceRef[];
-      logger?: Logger;
-      metrics?: OperatorMetrics;
-      restartBackoff?: InformerOptions['restartBackoff'];
-      /** Map an owned object to DistributedCloud keys; default owningDistributedCloudKey. */
-      ownerKeys?: (obj: KubernetesObject, site: string) => string | string[] | undefined;
-    } = {},
-  ) {}
-
-  /**
-   * Make sure site has informers built from kubeConfig. `generation` identifies the credentials (the client-set
-   * hash): a different value stops the old informers and starts new ones.
-   */
-  ensure(site: string, kubeConfig: KubeConfig, generation: string): Informer[] {
-    const existing = this.sites.get(site);
-    if (existing && existing.generation === generation) return existing.informers;
-    if (existing) void Promise.all(existing.informers.map((i) => i.stop()));
-    const informers = (this.options.resources ?? OWNED_MEMBER_RESOURCES).map((resource) => {
-      const informer = memberInformer(kubeConfig, resource, {
-        site,
-        logger: this.options.logger,
-        metrics: this.options.metrics,
-        restartBackoff: this.options.restartBackoff,
-      });
-      const mapKeys = this.options.ownerKeys;
-      informer.enqueueTo(this.queue, mapKeys ? (obj) => mapKeys(obj, site) : owningDistributedCloudKey);
-      informer.start();
-      return informer;
-    });
-    this.sites.set(site, { generation, informers });
-    return informers;
-  }
-
-  /** The informer of resource in site, if running. */
-  informer(site: string, resource: ResourceRef): Informer | undefined {
-    return this.sites.get(site)?.informers.find((i) => i.resource === resource);
-  }
-
-  hasSynced(site: string): boolean {
-    const entry = this.sites.get(site);
-    return !!entry && entry.informers.every((i) => i.hasSynced());
-  }
-
-  async remove(site: string): Promise<void> {
-    const entry = this.sites.get(site);
-    this.sites.delete(site);
-    if (entry) await Promise.all(entry.informers.map((i) => i.stop()));
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.sites.keys()].map((s) => this.remove(s)));
   }
 }
 

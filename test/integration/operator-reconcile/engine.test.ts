@@ -14,6 +14,7 @@ import { driftOf } from '../../../operator/src/engine/state.js';
 import { deleteOwnedNamespace, deleteUnitObjects } from '../../../operator/src/engine/teardown.js';
 import { buildPlan } from '../../../operator/src/planner/index.js';
 import {
+  createRenderContext,
   generateMissingSecrets,
   renderNamespace,
   renderUnit,
@@ -22,7 +23,7 @@ import {
 import { LABEL_DC } from '../../../operator/src/render/labels.js';
 import type { K8sObject } from '../../../operator/src/render/types.js';
 import { MemberClusters, type MemberClients } from '../../../operator/src/runtime/clusters.js';
-import { kubeGetJson, resourcePath } from '../../../operator/src/runtime/informer.js';
+import { kubeGetJson, resourcePath } from '../../../operator/src/runtime/kube-http.js';
 
 const fleet = testFleet();
 const namespace = `rc-engine-${process.pid}`;
@@ -62,7 +63,7 @@ describe('engine on a member cluster', () => {
   const plan = buildPlan(dc, sites);
   let counter = 0;
   const secrets = generateMissingSecrets({}, requiredSecrets(plan), (n) => Buffer.alloc(n, ++counter % 256));
-  const ctx = { dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets };
+  const ctx = createRenderContext({ dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets });
   const units = plan.units.filter((u) => u.targetSite === SITE);
 
   beforeAll(async () => {

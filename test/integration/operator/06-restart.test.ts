@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { EdgeSite } from '../../../operator/src/api/types.js';
 import { validateDistributedCloud } from '../../../operator/src/api/validate.js';
-import { generatedSecretsFromData, generatedSecretsName, renderPlan } from '../../../operator/src/render/index.js';
+import {
+  createRenderContext,
+  generatedSecretsFromData,
+  generatedSecretsName,
+  renderPlan,
+} from '../../../operator/src/render/index.js';
 import { testFleet } from '../../harness/fleet.js';
 import {
   INPUT_HASH_ANNOTATION,
@@ -47,7 +52,7 @@ const siteCluster = (site: string) => (site === 'core' ? 'mgmt' : site);
 
 async function generatedSecretData(namespace: string, dcName: string): Promise<Record<string, string> | undefined> {
   const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
-  const name = generatedSecretsName({ dc: { metadata: { name: dcName, namespace } } } as never);
+  const name = generatedSecretsName({ metadata: { name: dcName, namespace } });
   return (await core.readNamespacedSecret({ name, namespace })).data;
 }
 
@@ -92,12 +97,14 @@ describe('operator e2e: killed mid-rollout and restarted', () => {
     if (!v.ok) throw new Error(JSON.stringify(v.errors));
     const sites: EdgeSite[] = await listEdgeSites(fleet);
     const plan = await planOf(fleet, done);
-    const files = renderPlan({
-      dc: v.value,
-      plan,
-      sites: new Map(sites.map((s) => [s.metadata.name!, s])),
-      secrets: generatedSecretsFromData(secretsBefore),
-    });
+    const files = renderPlan(
+      createRenderContext({
+        dc: v.value,
+        plan,
+        sites: new Map(sites.map((s) => [s.metadata.name!, s])),
+        secrets: generatedSecretsFromData(secretsBefore),
+      }),
+    );
     const expectedJobs = files
       .filter((f) => f.unit)
       .flatMap((f) =>

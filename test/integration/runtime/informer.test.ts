@@ -5,7 +5,8 @@ import { createServer, Socket, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
-import { Informer, RESOURCES, waitFor } from '../../../operator/src/runtime/informer.js';
+import { Informer, waitFor } from '../../../operator/src/runtime/informer.js';
+import { RESOURCES } from '../../../operator/src/runtime/kube-http.js';
 
 const fleet = testFleet();
 const namespace = `rt-informer-${process.pid}`;

@@ -4,14 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
 import { MemberClusters } from '../../../operator/src/runtime/clusters.js';
-import {
-  DC_LABEL,
-  DC_NAMESPACE_LABEL,
-  Informer,
-  MemberInformers,
-  RESOURCES,
-  waitFor,
-} from '../../../operator/src/runtime/informer.js';
+import { owningDistributedCloudKey, OWNED_SELECTOR } from '../../../operator/src/engine/ownership.js';
+import { LABEL_DC, LABEL_DC_NAMESPACE } from '../../../operator/src/render/labels.js';
+import { Informer, waitFor } from '../../../operator/src/runtime/informer.js';
+import { RESOURCES } from '../../../operator/src/runtime/kube-http.js';
+import { MemberInformers } from '../../../operator/src/runtime/member-informers.js';
 
 const fleet = testFleet();
 const namespace = `rt-member-${process.pid}`;
@@ -43,7 +40,10 @@ describe('member clusters (fleet kubeconfig Secrets)', () => {
     const clusters = new MemberClusters({ getSecret: (ns, name) => secrets.getByName(name, ns) });
     const clients = await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' });
     const enqueued: string[] = [];
-    const members = new MemberInformers({ add: (k) => enqueued.push(k) }, { resources: [RESOURCES.configMaps] });
+    const members = new MemberInformers(
+      { add: (k) => enqueued.push(k) },
+      { resources: [RESOURCES.configMaps], labelSelector: OWNED_SELECTOR, keysOf: owningDistributedCloudKey },
+    );
     members.ensure('core', clients.kubeConfig, clients.hash);
     try {
       await waitFor(() => members.hasSynced('core'), 20_000);
@@ -55,7 +55,7 @@ describe('member clusters (fleet kubeconfig Secrets)', () => {
       await core.createNamespacedConfigMap({
         namespace,
         body: {
-          metadata: { name: 'owned', namespace, labels: { [DC_LABEL]: 'demo', [DC_NAMESPACE_LABEL]: 'openstack' } },
+          metadata: { name: 'owned', namespace, labels: { [LABEL_DC]: 'demo', [LABEL_DC_NAMESPACE]: 'openstack' } },
           data: { a: '1' },
         },
       });

@@ -150,7 +150,14 @@ export function invalidCases(): InvalidCase[] {
       'should match',
       'dc-distributed.yaml',
     ),
-    dc('release is not a series', [['spec.release', 'caracal']], 'spec.release', 'should match'),
+    dc('release is not a series', [['spec.release', 'caracal']], 'spec.release', 'Unsupported value: "caracal"'),
+    // Shaped like a series but not one the renderers support: refused up front, not at render time.
+    dc(
+      'release the renderers do not support',
+      [['spec.release', '2022.1']],
+      'spec.release',
+      'Unsupported value: "2022.1": supported values: "2023.1"',
+    ),
     dc('unknown database', [['spec.database.type', 'postgres']], 'spec.database.type', 'Unsupported value: "postgres"'),
     dc(
       'unknown message bus',

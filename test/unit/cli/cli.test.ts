@@ -113,3 +113,94 @@ test('--help on every command', async () => {
     expect(r.stdout).toMatch(new RegExp(`^Usage: discovery ${name} `));
   }
 });
+
+describe('every error class reaches the user as one clean line', () => {
+  /** stderr of a failed run: one line `discovery <command>: …` (plus the usage hint for usage errors), no stack. */
+  function expectCleanFailure(r: Run, command: string, code: number, message: RegExp): void {
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^discovery ${command}: `));
+    expect(lines[0]).toMatch(message);
+    expect(lines.slice(1)).toEqual(code === 2 ? [`Run \`discovery ${command} --help\` for usage.`] : []);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  }
+  const cloud = (t: string, edit: (text: string) => string) => edit(readFileSync(dc(t), 'utf8'));
+
+  test('usage error (exit 2)', async () => {
+    expectCleanFailure(await run(['render', '--bogus']), 'render', 2, /Unknown option '--bogus'/);
+  });
+
+  test('unreadable input file', async () => {
+    expectCleanFailure(await run(['plan', '-f', '/nonexistent.yaml']), 'plan', 1, /\/nonexistent\.yaml: cannot read/);
+  });
+
+  test('a release the renderers do not support is refused by validation, naming the supported ones', async () => {
+    const old = cloud('cells', (t) => t.replace(/release: ['"]?[0-9.]+['"]?/, 'release: "2022.1"'));
+    expect(old).toContain('release: "2022.1"');
+    const r = await run(['render', '-o', 'out', '-f', sites, '-f', '-'], old);
+    expectCleanFailure(r, 'render', 1, /spec\.release: Unsupported value: "2022\.1": supported values: "2023\.1"/);
+  });
+
+  test('several schema violations stay on one line', async () => {
+    const bad = cloud('cells', (t) =>
+      t.replace(/topology: cells/, 'topology: mesh').replace(/type: rabbitmq/, 'type: x'),
+    );
+    const r = await run(['plan', '-f', sites, '-f', '-'], bad);
+    expectCleanFailure(r, 'plan', 1, /invalid input: .*spec\.topology: .*; spec\.messageBus\.type: /);
+  });
+
+  test('plan error', async () => {
+    const galera = cloud('distributed', (t) => t.replace(/type: cockroachdb/, 'type: galera'));
+    expectCleanFailure(await run(['plan', '-f', sites, '-f', '-'], galera), 'plan', 1, /galera cannot span sites/);
+  });
+
+  test('render error (nova without glance has no image service to point at)', async () => {
+    const noGlance = cloud('centralized', (t) => `${t.trimEnd()}\n`);
+    const doc = (await import('js-yaml')).load(noGlance) as { spec: { services?: Record<string, unknown> } };
+    doc.spec.services = { ...doc.spec.services, glance: { enabled: false } };
+    const r = await run(['render', '-o', 'out', '-f', sites, '-f', '-'], JSON.stringify(doc));
+    expectCleanFailure(r, 'render', 1, /no site of the plan runs glance-api/);
+  });
+
+  test('Graphviz missing', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const r = await run(['graph', '--format', 'svg', '-f', sites, '-f', dc('cells')]);
+      expectCleanFailure(r, 'graph', 1, /Graphviz `dot` is not on PATH/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  test('a file system error names the operation and the path', async () => {
+    const io = (await import('../../../operator/src/cli/io.js')).processIO();
+    let stderr = '';
+    const code = await runCli(['render', '-o', '/dev/null/out', '-f', sites, '-f', dc('cells')], {
+      ...io,
+      stdout: () => undefined,
+      stderr: (t) => void (stderr += t),
+    });
+    expectCleanFailure({ code, stdout: '', stderr, files: new Map() }, 'render', 1, /ENOTDIR: .*'\/dev\/null\/out'/);
+  });
+
+  test('an unexpected error is an internal error, still one line', async () => {
+    let stderr = '';
+    const code = await runCli(['plan', '-f', sites, '-f', dc('cells')], {
+      stdout: () => {
+        throw new TypeError('stdout is gone\nsecond line of detail');
+      },
+      stderr: (t) => void (stderr += t),
+      readStdin: async () => '',
+      readFile: async (p) => readFileSync(p, 'utf8'),
+      writeFile: async () => undefined,
+    });
+    expectCleanFailure(
+      { code, stdout: '', stderr, files: new Map() },
+      'plan',
+      1,
+      /^discovery plan: internal error: stdout is gone$/,
+    );
+  });
+});

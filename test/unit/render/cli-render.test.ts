@@ -5,10 +5,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { runRender } from '../../../operator/src/cli/render.js';
+import { runCli } from '../../../operator/src/cli/main.js';
 import type { CliIO } from '../../../operator/src/cli/io.js';
 import { processIO } from '../../../operator/src/cli/io.js';
 import { TOPOLOGIES } from './fixtures.js';
+
+/** `discovery render ARGS`, in-process. */
+const runRender = (argv: string[], io: CliIO) => runCli(['render', ...argv], io);
 
 const tmp = mkdtempSync(join(tmpdir(), 'discovery-render-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { loadAll } from 'js-yaml';
 import type { DistributedCloud, EdgeSite } from '../../../operator/src/api/types.js';
 import { buildPlan } from '../../../operator/src/planner/index.js';
-import { generateMissingSecrets, requiredSecrets } from '../../../operator/src/render/index.js';
+import { createRenderContext, generateMissingSecrets, requiredSecrets } from '../../../operator/src/render/index.js';
 import type { RenderContext } from '../../../operator/src/render/index.js';
 
 export const TOPOLOGIES = ['centralized', 'cells', 'distributed'] as const;
@@ -37,7 +37,7 @@ export function seededBytes(seed: string): (n: number) => Uint8Array {
 export function contextFor(dc: DistributedCloud, sites: EdgeSite[] = sampleSites(), seed = 'test'): RenderContext {
   const plan = buildPlan(dc, sites);
   const secrets = generateMissingSecrets({}, requiredSecrets(plan), seededBytes(seed));
-  return { dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets };
+  return createRenderContext({ dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets });
 }
 
 export function sampleContext(topology: TopologyName): RenderContext {

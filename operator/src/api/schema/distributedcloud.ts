@@ -1,4 +1,8 @@
-// Schema source of DistributedCloud (namespaced): one OpenStack cloud spread over the EdgeSites it selects.
+// Schema source of DistributedCloud (namespaced): one OpenStack cloud spread over the EdgeSites it selects. The
+// OpenStack services (spec.services, siteOverrides) are the service modules' registry's, and the accepted releases are
+// the ones the renderers support: one source each.
+import { SUPPORTED_RELEASES } from '../../render/images.js';
+import { OPENSTACK_SERVICES } from '../../services/registry.js';
 import { API_VERSION, conditions, labelSelector, objectMeta, siteName } from './common.js';
 import {
   array,
@@ -13,9 +17,13 @@ import {
   type SchemaNode,
 } from './dsl.js';
 
-export const SERVICE_NAMES = ['keystone', 'glance', 'placement', 'nova'] as const;
+const SERVICE_NAMES = [...OPENSTACK_SERVICES];
 
-const serviceName = enumOf([...SERVICE_NAMES], { tsName: 'ServiceName' });
+const serviceName = enumOf(SERVICE_NAMES, { tsName: 'ServiceName' });
+const release = enumOf(Object.keys(SUPPORTED_RELEASES), {
+  tsName: 'OpenStackRelease',
+  description: 'OpenStack release series (those the renderers support).',
+});
 export const topology = enumOf(['centralized', 'cells', 'distributed'], {
   tsName: 'Topology',
   description:
@@ -74,11 +82,7 @@ interface SpecShape {
 
 const distributedCloudSpec: SchemaNode = object(
   {
-    release: string({
-      description: 'OpenStack release series, e.g. "2024.1".',
-      pattern: '^20[0-9]{2}\\.[12]$',
-      maxLength: 7,
-    }),
+    release,
     topology,
     coreSite: siteName('EdgeSite hosting the shared control plane (required for centralized and cells).'),
     siteSelector: labelSelector,

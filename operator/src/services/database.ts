@@ -1,22 +1,23 @@
-// Database backends: MariaDB (one server per hosting site), Galera (per-site StatefulSets forming ONE wsrep cluster
-// across sites) and CockroachDB (per-site StatefulSets with locality flags joining one cluster, plus a global
-// `cockroach init` Job).
-import type { Unit } from '../../planner/types.js';
+// Database backend module: MariaDB (one server per hosting site), Galera (per-site StatefulSets forming ONE wsrep
+// cluster across sites) and CockroachDB (per-site StatefulSets with locality flags joining one cluster, plus a global
+// `cockroach init` Job). Also where OpenStack services find their database server (databaseHost, databasePort).
+import { CELL_LOCAL, dep } from '../catalog/steps.js';
+import type { Unit } from '../planner/types.js';
 import {
-  PORTS,
-  SERVICE_NAMES,
   applySite,
-  databaseSpansSites,
+  coreSite,
   podHost,
+  serviceHost,
   siteDomain,
+  siteServing,
   sitesHosting,
-} from '../endpoints.js';
-import { BACKEND_IMAGES } from '../images.js';
+} from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   configMounts,
   configSecret,
   configVolume,
+  dataClaim,
   execProbe,
   httpProbe,
   job,
@@ -26,15 +27,70 @@ import {
   workload,
   type ConfigFile,
   type Json,
-} from '../k8s.js';
-import { selectorLabels } from '../labels.js';
-import { SECRET, secretValue } from '../secrets.js';
-import { RenderError, type K8sObject, type RenderContext, type UnitRenderer } from '../types.js';
-import { dataClaim } from './messagebus.js';
-import { COCKROACH_UID, MARIADB_UID } from './openstack.js';
+} from '../render/k8s.js';
+import { selectorLabels } from '../render/labels.js';
+import { passwordSecret, secretValue } from '../render/secrets.js';
+import { RenderError, type K8sObject, type RenderContext } from '../render/types.js';
+import { defineBackend } from './module.js';
 
-const STS = SERVICE_NAMES.database;
+const PORTS = {
+  mysql: 3306,
+  galeraReplication: 4567,
+  galeraIst: 4568,
+  galeraSst: 4444,
+  cockroach: 26257,
+  cockroachHttp: 8080,
+} as const;
+const SERVICE_NAMES = { server: 'database' } as const;
+const IMAGES = {
+  mariadb: 'docker.io/library/mariadb:11.4.4',
+  cockroachdb: 'docker.io/cockroachdb/cockroach:v24.1.5',
+  /** Client image of the DB-create Jobs against MariaDB/Galera (the mariadb client). */
+  mariadbClient: 'docker.io/library/mariadb:11.4.4',
+} as const;
+const UIDS = { mariadb: 999, cockroachdb: 1000, mariadbClient: 999 } as const;
+/** Root credentials of the database servers. */
+export const DATABASE_ROOT_SECRET = 'database-root';
+
+const STS = SERVICE_NAMES.server;
 const HEADLESS = `${STS}-headless`;
+
+/** Whether a logical database spans sites: Galera / CockroachDB in distributed form one cluster over every site. */
+export function databaseSpansSites(ctx: RenderContext): boolean {
+  return ctx.dc.spec.topology === 'distributed' && ctx.dc.spec.database.type !== 'mariadb';
+}
+
+/** The site hosting the database server a unit at `fromSite` talks to, for a logical database. */
+export function databaseSite(ctx: RenderContext, fromSite: string, shared: boolean): string {
+  const hosts = sitesHosting(ctx, 'database', 'server');
+  // Independent per-site servers: data every site shares (Keystone in distributed) lives at the core.
+  if (shared && !databaseSpansSites(ctx)) {
+    const core = coreSite(ctx);
+    return hosts.includes(core) ? core : (hosts[0] ?? core);
+  }
+  return siteServing(ctx, fromSite, 'database', 'server');
+}
+
+/** Address of the database Service at `hostSite` as seen from `fromSite`. */
+export function databaseServiceHost(ctx: RenderContext, fromSite: string, hostSite: string): string {
+  return serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.server);
+}
+
+/** Address of the database server a unit at `fromSite` uses (see databaseSite). */
+export function databaseHost(ctx: RenderContext, fromSite: string, shared: boolean): string {
+  return databaseServiceHost(ctx, fromSite, databaseSite(ctx, fromSite, shared));
+}
+
+export function databasePort(ctx: RenderContext): number {
+  return ctx.dc.spec.database.type === 'cockroachdb' ? PORTS.cockroach : PORTS.mysql;
+}
+
+/** Client image and uid of Jobs running SQL against the database (cockroach's own CLI, else the mariadb client). */
+export function databaseClient(ctx: RenderContext): { image: string; uid: number } {
+  return ctx.dc.spec.database.type === 'cockroachdb'
+    ? { image: IMAGES.cockroachdb, uid: UIDS.cockroachdb }
+    : { image: IMAGES.mariadbClient, uid: UIDS.mariadbClient };
+}
 
 export function databaseReplicas(ctx: RenderContext): number {
   // A plain MariaDB has no replication: it always runs one pod.
@@ -42,7 +98,7 @@ export function databaseReplicas(ctx: RenderContext): number {
 }
 
 /** Sites forming the database cluster `site` belongs to: every DB site when it spans sites, else `site` alone. */
-export function clusterSites(ctx: RenderContext, site: string): string[] {
+export function clusterSites(ctx: RenderContext, site: string): readonly string[] {
   return databaseSpansSites(ctx) ? sitesHosting(ctx, 'database', 'server') : [site];
 }
 
@@ -123,14 +179,14 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
   let uid: number;
   if (type === 'cockroachdb') {
     files = [];
-    uid = COCKROACH_UID;
+    uid = UIDS.cockroachdb;
     ports = [
       { name: 'sql', port: PORTS.cockroach },
       { name: 'http', port: PORTS.cockroachHttp },
     ];
     container = {
       name: 'cockroachdb',
-      image: BACKEND_IMAGES.cockroachdb,
+      image: IMAGES.cockroachdb,
       command: ['/cockroach/cockroach'],
       args: cockroachArgs(ctx, site),
       env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
@@ -139,10 +195,10 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
       volumeMounts: [{ name: 'data', mountPath: '/cockroach/cockroach-data' }],
     };
   } else {
-    uid = MARIADB_UID;
+    uid = UIDS.mariadb;
     files = [
       { key: 'discovery.cnf', path: '/etc/mysql/conf.d/discovery.cnf', content: myCnf(ctx, site) },
-      { key: 'root-password', content: secretValue(ctx, SECRET.databaseRoot) },
+      { key: 'root-password', content: secretValue(ctx, DATABASE_ROOT_SECRET) },
     ];
     ports = [{ name: 'mysql', port: PORTS.mysql }];
     if (type === 'galera') {
@@ -155,7 +211,7 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
     const first = clusterSites(ctx, site)[0] === site;
     container = {
       name: 'mariadb',
-      image: BACKEND_IMAGES.mariadb,
+      image: IMAGES.mariadb,
       // Galera: the first pod of the first site bootstraps a new cluster when it has no state yet.
       command:
         type === 'galera'
@@ -203,7 +259,7 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
   return [
     ...config,
     serviceOf(HEADLESS, labels, ports, { headless: true, publishNotReady: true }),
-    serviceOf(SERVICE_NAMES.database, labels, clientPorts),
+    serviceOf(SERVICE_NAMES.server, labels, clientPorts),
     sts,
   ];
 }
@@ -217,18 +273,51 @@ function clusterInit(unit: Unit, ctx: RenderContext): K8sObject[] {
   const host = `${podHost(ctx, site, site, STS, 0)}:${PORTS.cockroach}`;
   return job(ctx, unit, {
     baseName: 'database-cluster-init',
-    image: BACKEND_IMAGES.cockroachdb,
+    image: IMAGES.cockroachdb,
     command: [
       'sh',
       '-c',
       `/cockroach/cockroach init --insecure --host=${host} 2>&1 | tee /tmp/out; grep -qE 'initialized|already been initialized' /tmp/out`,
     ],
     files: [],
-    uid: COCKROACH_UID,
+    uid: UIDS.cockroachdb,
   });
 }
 
-export const databaseRenderers: Record<string, UnitRenderer> = {
-  'database/server': server,
-  'database/cluster-init': clusterInit,
-};
+export const database = defineBackend({
+  component: {
+    name: 'database',
+    description: 'SQL store of the OpenStack services (mariadb, galera, or one geo-distributed cockroachdb)',
+    enabled: () => true,
+    backend: (spec) => spec.database.type,
+    steps: [
+      {
+        id: 'server',
+        kind: 'workload',
+        expectedSeconds: { default: 60, mariadb: 60, galera: 120, cockroachdb: 45 },
+        placement: CELL_LOCAL,
+        // A stretched galera cluster is bootstrapped on the core site; the other sites' nodes join it.
+        dependsOn: [dep('database', 'server', 'core', { when: { topologies: ['distributed'], backends: ['galera'] } })],
+        description: 'database StatefulSet and Services',
+      },
+      {
+        id: 'cluster-init',
+        kind: 'job',
+        expectedSeconds: 15,
+        backends: ['cockroachdb'],
+        placement: { centralized: 'core', cells: 'all-sites', distributed: 'global' },
+        dependsOn: [
+          dep('database', 'server', 'all-sites', { when: { topologies: ['distributed'] } }),
+          dep('database', 'server', 'same-site', { when: { topologies: ['centralized', 'cells'] } }),
+        ],
+        description: '`cockroach init` once every node of the cluster is up',
+      },
+    ],
+  },
+  renderers: { server, 'cluster-init': clusterInit },
+  secrets: [passwordSecret(DATABASE_ROOT_SECRET)],
+  ports: PORTS,
+  serviceNames: SERVICE_NAMES,
+  images: IMAGES,
+  uids: UIDS,
+});

@@ -1,12 +1,14 @@
-// Key/value store (optional): Redis (one password-protected instance per site) or etcd (one cluster per site).
-import type { Unit } from '../../planner/types.js';
-import { PORTS, SERVICE_NAMES, applySite } from '../endpoints.js';
-import { BACKEND_IMAGES } from '../images.js';
+// Key/value store backend module (optional): Redis (one password-protected instance per site) or etcd (one cluster
+// per site).
+import { CONTROL } from '../catalog/steps.js';
+import type { Unit } from '../planner/types.js';
+import { applySite } from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   configMounts,
   configSecret,
   configVolume,
+  dataClaim,
   execProbe,
   resources,
   restrictedPodSecurity,
@@ -14,13 +16,20 @@ import {
   tcpProbe,
   workload,
   type ConfigFile,
-} from '../k8s.js';
-import { selectorLabels } from '../labels.js';
-import { SECRET, secretValue } from '../secrets.js';
-import type { K8sObject, RenderContext, UnitRenderer } from '../types.js';
-import { dataClaim } from './messagebus.js';
+} from '../render/k8s.js';
+import { selectorLabels } from '../render/labels.js';
+import { passwordSecret, secretValue } from '../render/secrets.js';
+import type { K8sObject, RenderContext } from '../render/types.js';
+import { defineBackend } from './module.js';
 
-const STS = SERVICE_NAMES.kvStore;
+const PORTS = { redis: 6379, etcdClient: 2379, etcdPeer: 2380 } as const;
+const SERVICE_NAMES = { server: 'kv-store' } as const;
+const IMAGES = { redis: 'docker.io/library/redis:7.2.5', etcd: 'quay.io/coreos/etcd:v3.5.15' } as const;
+const UIDS = { redis: 999, etcd: 1000 } as const;
+/** The Redis password. */
+const KV_SECRET = 'kv-store';
+
+const STS = SERVICE_NAMES.server;
 const HEADLESS = `${STS}-headless`;
 
 function redis(unit: Unit, ctx: RenderContext): K8sObject[] {
@@ -32,7 +41,7 @@ function redis(unit: Unit, ctx: RenderContext): K8sObject[] {
         `port ${PORTS.redis}`,
         'bind 0.0.0.0',
         'protected-mode yes',
-        `requirepass ${secretValue(ctx, SECRET.kvStore)}`,
+        `requirepass ${secretValue(ctx, KV_SECRET)}`,
         'appendonly yes',
         'dir /data',
         '',
@@ -42,7 +51,7 @@ function redis(unit: Unit, ctx: RenderContext): K8sObject[] {
   const config = configSecret('kv-store-etc', files);
   const container = {
     name: 'redis',
-    image: BACKEND_IMAGES.redis,
+    image: IMAGES.redis,
     imagePullPolicy: 'IfNotPresent',
     command: ['redis-server', '/etc/redis/redis.conf'],
     ports: [{ name: 'redis', containerPort: PORTS.redis, protocol: 'TCP' }],
@@ -52,7 +61,7 @@ function redis(unit: Unit, ctx: RenderContext): K8sObject[] {
     securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [...configMounts(files), { name: 'data', mountPath: '/data' }],
   };
-  return [config, ...statefulSet(unit, ctx, [config], container, [{ name: 'redis', port: PORTS.redis }], 999)];
+  return [config, ...statefulSet(unit, ctx, [config], container, [{ name: 'redis', port: PORTS.redis }], UIDS.redis)];
 }
 
 function etcd(unit: Unit, ctx: RenderContext): K8sObject[] {
@@ -60,7 +69,7 @@ function etcd(unit: Unit, ctx: RenderContext): K8sObject[] {
   const member = (i: number) => `${STS}-${i}=http://${STS}-${i}.${HEADLESS}.${ns}.svc:${PORTS.etcdPeer}`;
   const container = {
     name: 'etcd',
-    image: BACKEND_IMAGES.etcd,
+    image: IMAGES.etcd,
     imagePullPolicy: 'IfNotPresent',
     command: [
       'etcd',
@@ -94,7 +103,7 @@ function etcd(unit: Unit, ctx: RenderContext): K8sObject[] {
       { name: 'client', port: PORTS.etcdClient },
       { name: 'peer', port: PORTS.etcdPeer },
     ],
-    1000,
+    UIDS.etcd,
   );
 }
 
@@ -126,6 +135,29 @@ function statefulSet(
   ];
 }
 
-export const kvStoreRenderers: Record<string, UnitRenderer> = {
-  'kv-store/server': (unit, ctx) => (ctx.dc.spec.kvStore?.type === 'etcd' ? etcd(unit, ctx) : redis(unit, ctx)),
-};
+export const kvStore = defineBackend({
+  component: {
+    name: 'kv-store',
+    description: 'optional key/value store (redis or etcd) for coordination and caching',
+    enabled: (spec) => spec.kvStore !== undefined && spec.kvStore !== null,
+    backend: (spec) => spec.kvStore?.type,
+    steps: [
+      {
+        id: 'server',
+        kind: 'workload',
+        expectedSeconds: { default: 20, redis: 15, etcd: 30 },
+        placement: CONTROL,
+        dependsOn: [],
+        description: 'redis or etcd StatefulSet and Service',
+      },
+    ],
+  },
+  renderers: {
+    server: (unit, ctx) => (ctx.dc.spec.kvStore?.type === 'etcd' ? etcd(unit, ctx) : redis(unit, ctx)),
+  },
+  secrets: [passwordSecret(KV_SECRET)],
+  ports: PORTS,
+  serviceNames: SERVICE_NAMES,
+  images: IMAGES,
+  uids: UIDS,
+});

@@ -1,21 +1,21 @@
-// Nova: API/cell0/cell databases, nova-manage Jobs (api_db sync, map_cell0, create_cell, db sync, discover_hosts),
-// Keystone registration, nova-api, conductor, scheduler and the nova-compute DaemonSet on compute nodes.
-// nova.conf is rendered per unit: [api_database] only where the unit touches the API database (nova-api, scheduler,
-// the super-conductor next to nova-api, and the cell-mapping Jobs); compute gets neither database.
-import type { Unit } from '../../planner/types.js';
+// Nova service module: API/cell0/cell databases, nova-manage Jobs (api_db sync, map_cell0, create_cell, db sync,
+// discover_hosts), Keystone registration, nova-api, conductor, scheduler and the nova-compute DaemonSet on compute
+// nodes. nova.conf is rendered per unit: [api_database] only where the unit touches the API database (nova-api,
+// scheduler, the super-conductor next to nova-api, and the cell-mapping Jobs); compute gets neither database.
 import {
-  PORTS,
-  SERVICE_NAMES,
-  applySite,
-  catalogUrl,
-  coreSite,
-  internalUrl,
-  keystoneUrl,
-  siteServing,
-  sitesHosting,
-} from '../endpoints.js';
-import { serviceImage, kollaImage, type KollaImage } from '../images.js';
-import { renderIni, type IniDocument } from '../ini.js';
+  CELL_LOCAL,
+  COMPUTE,
+  CONTROL,
+  DATABASE_READY,
+  KEYSTONE_READY,
+  PER_CELL,
+  dep,
+  serviceEnabled,
+} from '../catalog/steps.js';
+import type { Unit } from '../planner/types.js';
+import { applySite, catalogUrl, coreSite, internalUrl, siteServing, sitesHosting } from '../render/endpoints.js';
+import { kollaImage } from '../render/images.js';
+import { renderIni, type IniDocument } from '../render/ini.js';
 import {
   RESTRICTED_CONTAINER,
   configMounts,
@@ -29,21 +29,35 @@ import {
   serviceOf,
   workload,
   type ConfigFile,
-} from '../k8s.js';
-import { selectorLabels } from '../labels.js';
-import { imageOverrides, resolveConfig, resolveReplicas } from '../overrides.js';
-import { SECRET, secretValue } from '../secrets.js';
-import type { K8sObject, RenderContext, UnitRenderer } from '../types.js';
-import { busSite, messagingSections, transportUrl } from './messagebus.js';
+} from '../render/k8s.js';
+import { selectorLabels } from '../render/labels.js';
+import { resolveConfig, resolveReplicas } from '../render/overrides.js';
+import { secretValue } from '../render/secrets.js';
+import type { K8sObject, RenderContext, UnitRenderer } from '../render/types.js';
+import { glance } from './glance.js';
 import {
-  KOLLA_UID,
   apiRegion,
-  cacheSection,
-  dbConnection,
-  dbCreateJob,
   keystoneAuthtoken,
+  keystoneUrl,
   ksRegisterJob,
-} from './openstack.js';
+  serviceUserSecret,
+  serviceUserSecretName,
+} from './keystone.js';
+import { busSite, messagingSections, transportUrl } from './message-bus.js';
+import { defineOpenStackService } from './module.js';
+import { cacheSection, databaseUserSecret, dbConnection, dbCreateJob, openStackImage } from './openstack.js';
+
+const NAME = 'nova';
+const PORTS = { api: 8774, metadata: 8775 } as const;
+const SERVICE_NAMES = { api: 'nova-api', metadata: 'nova-metadata' } as const;
+/** nova's own Kolla images (an image override replaces these); the nova-libvirt helper keeps Kolla's. */
+const IMAGES = ['nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute'] as const;
+const LIBVIRT_IMAGE = 'nova-libvirt';
+const UID = 42436;
+/** Shared secret between nova's metadata API and the network service's metadata proxy. */
+const METADATA_PROXY_SECRET = 'nova-metadata-proxy';
+
+type NovaImage = (typeof IMAGES)[number];
 
 /** Site whose nova-api (and API database) serves a unit at `site`. */
 export function novaApiSite(ctx: RenderContext, site: string): string {
@@ -77,7 +91,7 @@ function needsApiDatabase(ctx: RenderContext, site: string, role: NovaRole): boo
 }
 
 function servicePassword(ctx: RenderContext): string {
-  return secretValue(ctx, SECRET.serviceUser('nova'));
+  return secretValue(ctx, serviceUserSecretName(NAME));
 }
 
 function serviceAuth(ctx: RenderContext, site: string, component: string): Record<string, string> {
@@ -114,9 +128,9 @@ export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniD
     Object.assign(doc.DEFAULT!, {
       enabled_apis: 'osapi_compute,metadata',
       osapi_compute_listen: '0.0.0.0',
-      osapi_compute_listen_port: String(PORTS.novaApi),
+      osapi_compute_listen_port: String(PORTS.api),
       metadata_listen: '0.0.0.0',
-      metadata_listen_port: String(PORTS.novaMetadata),
+      metadata_listen_port: String(PORTS.metadata),
       osapi_compute_workers: '2',
       metadata_workers: '2',
     });
@@ -146,14 +160,17 @@ export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniD
   }
   if (role === 'api') {
     doc.api = { auth_strategy: 'keystone' };
-    doc.keystone_authtoken = keystoneAuthtoken(ctx, site, 'nova');
-    doc.neutron = { metadata_proxy_shared_secret: secretValue(ctx, SECRET.metadataProxy, 'shared-secret') };
+    doc.keystone_authtoken = keystoneAuthtoken(ctx, site, NAME);
+    doc.neutron = { metadata_proxy_shared_secret: secretValue(ctx, METADATA_PROXY_SECRET, 'shared-secret') };
   }
   if (role === 'api' || role === 'compute') {
     doc.service_user = { send_service_user_token: 'true', ...serviceAuth(ctx, site, 'keystone') };
   }
   doc.placement = serviceAuth(ctx, site, 'placement');
-  doc.glance = { api_servers: apiUrlFrom(ctx, site, 'glance', SERVICE_NAMES.glance, PORTS.glance), num_retries: '3' };
+  doc.glance = {
+    api_servers: apiUrlFrom(ctx, site, 'glance', glance.serviceNames.api, glance.ports.api),
+    num_retries: '3',
+  };
   doc.cache = cacheSection(ctx, site);
   if (role === 'scheduler') doc.scheduler = { discover_hosts_in_cells_interval: '300', workers: '2' };
   if (role === 'conductor') doc.conductor = { workers: '2' };
@@ -164,11 +181,11 @@ export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniD
   doc.oslo_concurrency = { lock_path: '/var/lib/nova/tmp' };
   Object.assign(doc, messagingSections(ctx));
   doc.oslo_messaging_notifications = { driver: 'noop' };
-  return resolveConfig(ctx, 'nova', site, doc);
+  return resolveConfig(ctx, NAME, site, doc);
 }
 
-function image(ctx: RenderContext, site: string, container: KollaImage): string {
-  return serviceImage('nova', container, ctx.dc.spec.release, imageOverrides(ctx, 'nova', site));
+function image(ctx: RenderContext, site: string, container: NovaImage): string {
+  return openStackImage(ctx, { name: NAME, images: IMAGES }, container, site);
 }
 
 function confFile(ctx: RenderContext, site: string, role: NovaRole): ConfigFile {
@@ -188,7 +205,7 @@ function manageJob(
     image: image(ctx, site, 'nova-api'),
     command: ['nova-manage', '--config-file', '/etc/nova/nova.conf', ...args],
     files: [confFile(ctx, site, role), ...extraFiles],
-    uid: KOLLA_UID.nova,
+    uid: UID,
   });
 }
 
@@ -231,7 +248,7 @@ function daemon(
   unit: Unit,
   ctx: RenderContext,
   role: 'api' | 'conductor' | 'scheduler',
-  container: KollaImage,
+  container: NovaImage,
   probes: { readinessProbe: unknown; livenessProbe: unknown },
   ports: { name: string; port: number }[] = [],
 ): K8sObject[] {
@@ -254,19 +271,19 @@ function daemon(
   const deployment = workload(ctx, unit, {
     kind: 'Deployment',
     name,
-    replicas: resolveReplicas(ctx, 'nova', site),
+    replicas: resolveReplicas(ctx, NAME, site),
     role: 'control-plane',
     config: [config],
     containers: [c],
     volumes: [configVolume(`${name}-etc`), { name: 'state', emptyDir: {} }],
-    securityContext: restrictedPodSecurity(KOLLA_UID.nova),
+    securityContext: restrictedPodSecurity(UID),
     spread: true,
   });
   const out = [config, deployment];
   if (role === 'api') {
     const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
-    out.push(serviceOf(SERVICE_NAMES.novaApi, labels, [{ name: 'http', port: PORTS.novaApi }]));
-    out.push(serviceOf(SERVICE_NAMES.novaMetadata, labels, [{ name: 'http', port: PORTS.novaMetadata }]));
+    out.push(serviceOf(SERVICE_NAMES.api, labels, [{ name: 'http', port: PORTS.api }]));
+    out.push(serviceOf(SERVICE_NAMES.metadata, labels, [{ name: 'http', port: PORTS.metadata }]));
   }
   return out;
 }
@@ -302,7 +319,7 @@ const compute: UnitRenderer = (unit, ctx) => {
     },
     {
       name: 'nova-libvirt',
-      image: kollaImage('nova-libvirt', ctx.dc.spec.release),
+      image: kollaImage(LIBVIRT_IMAGE, ctx.dc.spec.release),
       imagePullPolicy: 'IfNotPresent',
       command: ['/usr/sbin/libvirtd', '--listen'],
       readinessProbe: execProbe(['virsh', 'version', '--daemon'], 10, 30),
@@ -342,10 +359,10 @@ const compute: UnitRenderer = (unit, ctx) => {
   return [config, ds];
 };
 
-export const novaRenderers: Record<string, UnitRenderer> = {
-  'nova/db-create': (unit, ctx) => dbCreateJob(ctx, unit, 'nova', novaDatabases(ctx, applySite(unit))),
-  'nova/api-db-sync': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['api_db', 'sync']),
-  'nova/map-cell0': (unit, ctx) => {
+const renderers = {
+  'db-create': (unit, ctx) => dbCreateJob(ctx, unit, NAME, novaDatabases(ctx, applySite(unit))),
+  'api-db-sync': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['api_db', 'sync']),
+  'map-cell0': (unit, ctx) => {
     const site = applySite(unit);
     const apiSite = novaApiSite(ctx, site);
     return manageJob(ctx, unit, 'manage-api', [
@@ -355,46 +372,179 @@ export const novaRenderers: Record<string, UnitRenderer> = {
       dbConnection(ctx, apiSite, { user: 'nova', base: 'nova_cell0', ownerSite: apiSite }),
     ]);
   },
-  'nova/create-cell': createCell,
+  'create-cell': createCell,
   // At the API site, sync every cell (and cell0) known to the API DB; at a cell site, only the local cell DB.
-  'nova/db-sync': (unit, ctx) => {
+  'db-sync': (unit, ctx) => {
     const site = applySite(unit);
     return sitesHosting(ctx, 'nova', 'api').includes(site)
       ? manageJob(ctx, unit, 'manage-api', ['db', 'sync'])
       : manageJob(ctx, unit, 'manage-cell', ['db', 'sync', '--local_cell']);
   },
-  'nova/ks-register': (unit, ctx) =>
-    ksRegisterJob(ctx, unit, 'nova', [
+  'ks-register': (unit, ctx) =>
+    ksRegisterJob(ctx, unit, NAME, [
       {
         type: 'compute',
         description: 'OpenStack Compute',
-        svc: SERVICE_NAMES.novaApi,
-        port: PORTS.novaApi,
+        svc: SERVICE_NAMES.api,
+        port: PORTS.api,
         path: '/v2.1',
       },
     ]),
-  'nova/api': (unit, ctx) =>
+  api: (unit, ctx) =>
     daemon(
       unit,
       ctx,
       'api',
       'nova-api',
-      { readinessProbe: httpProbe('/', PORTS.novaApi, 10), livenessProbe: httpProbe('/', PORTS.novaApi, 60, 20) },
+      { readinessProbe: httpProbe('/', PORTS.api, 10), livenessProbe: httpProbe('/', PORTS.api, 60, 20) },
       [
-        { name: 'http', port: PORTS.novaApi },
-        { name: 'metadata', port: PORTS.novaMetadata },
+        { name: 'http', port: PORTS.api },
+        { name: 'metadata', port: PORTS.metadata },
       ],
     ),
-  'nova/conductor': (unit, ctx) =>
+  conductor: (unit, ctx) =>
     daemon(unit, ctx, 'conductor', 'nova-conductor', {
       readinessProbe: processProbe('nova-conductor', 15),
       livenessProbe: processProbe('nova-conductor', 60),
     }),
-  'nova/scheduler': (unit, ctx) =>
+  scheduler: (unit, ctx) =>
     daemon(unit, ctx, 'scheduler', 'nova-scheduler', {
       readinessProbe: processProbe('nova-scheduler', 15),
       livenessProbe: processProbe('nova-scheduler', 60),
     }),
-  'nova/compute': compute,
-  'nova/discover-hosts': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['cell_v2', 'discover_hosts', '--verbose']),
-};
+  compute: compute,
+  'discover-hosts': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['cell_v2', 'discover_hosts', '--verbose']),
+} satisfies Record<string, UnitRenderer>;
+
+export const nova = defineOpenStackService({
+  component: {
+    name: NAME,
+    description: 'compute service (API, cells, conductor, scheduler, compute)',
+    enabled: serviceEnabled(NAME),
+    requires: ['keystone', 'placement'],
+    steps: [
+      {
+        id: 'db-create',
+        kind: 'job',
+        expectedSeconds: 15,
+        placement: CELL_LOCAL,
+        dependsOn: DATABASE_READY,
+        description: 'create nova_api and nova_cell0 (API sites) and the cell database',
+      },
+      {
+        id: 'api-db-sync',
+        kind: 'job',
+        expectedSeconds: 40,
+        placement: CONTROL,
+        dependsOn: [dep(NAME, 'db-create', 'same-site')],
+        description: 'nova-manage api_db sync',
+      },
+      {
+        id: 'map-cell0',
+        kind: 'job',
+        expectedSeconds: 15,
+        placement: CONTROL,
+        dependsOn: [dep(NAME, 'api-db-sync', 'same-site')],
+        description: 'nova-manage cell_v2 map_cell0',
+      },
+      {
+        id: 'create-cell',
+        kind: 'job',
+        expectedSeconds: 15,
+        placement: PER_CELL,
+        dependsOn: [
+          dep(NAME, 'map-cell0'),
+          dep(NAME, 'db-create', 'cell'),
+          dep('database', 'server', 'cell'),
+          dep('database', 'cluster-init'),
+          dep('message-bus', 'server', 'cell'),
+        ],
+        description: "nova-manage cell_v2 create_cell with the cell's database and transport URL",
+      },
+      {
+        id: 'db-sync',
+        kind: 'job',
+        expectedSeconds: 90,
+        placement: CELL_LOCAL,
+        dependsOn: [
+          dep(NAME, 'create-cell', 'same-site', { optional: true }),
+          dep(NAME, 'map-cell0'),
+          dep(NAME, 'db-create', 'same-site'),
+        ],
+        description: 'nova-manage db sync (cell0 at API sites, the cell database in each cell)',
+      },
+      {
+        id: 'ks-register',
+        kind: 'job',
+        expectedSeconds: 20,
+        placement: CONTROL,
+        dependsOn: KEYSTONE_READY,
+        description: 'service user, service and endpoints of nova in Keystone',
+      },
+      {
+        id: 'api',
+        kind: 'workload',
+        expectedSeconds: 45,
+        placement: CONTROL,
+        dependsOn: [
+          dep(NAME, 'map-cell0', 'same-site'),
+          dep(NAME, 'ks-register', 'same-site'),
+          dep('placement', 'api'),
+          dep('glance', 'api'),
+          dep('message-bus', 'server'),
+          dep('memcached', 'server'),
+          dep('kv-store', 'server'),
+        ],
+        description: 'nova-api (and metadata) Deployment and Service',
+      },
+      {
+        id: 'conductor',
+        kind: 'workload',
+        expectedSeconds: 30,
+        placement: CELL_LOCAL,
+        dependsOn: [dep(NAME, 'db-sync', 'same-site'), dep('message-bus', 'server'), dep('kv-store', 'server')],
+        description: 'nova-conductor (the super-conductor at the core in cells, a cell conductor per edge cell)',
+      },
+      {
+        id: 'scheduler',
+        kind: 'workload',
+        expectedSeconds: 30,
+        placement: CONTROL,
+        dependsOn: [dep(NAME, 'db-sync'), dep('placement', 'api'), dep('message-bus', 'server')],
+        description: 'nova-scheduler',
+      },
+      {
+        id: 'compute',
+        kind: 'workload',
+        expectedSeconds: 40,
+        placement: COMPUTE,
+        dependsOn: [dep(NAME, 'conductor'), dep('message-bus', 'server'), dep('placement', 'api')],
+        description: 'nova-compute DaemonSet on compute-role nodes',
+      },
+      {
+        id: 'discover-hosts',
+        kind: 'job',
+        expectedSeconds: 15,
+        placement: PER_CELL,
+        dependsOn: [
+          dep(NAME, 'compute', 'all-sites', { when: { topologies: ['centralized'] } }),
+          dep(NAME, 'compute', 'same-site', { when: { topologies: ['cells', 'distributed'] } }),
+          dep(NAME, 'create-cell', 'same-site'),
+        ],
+        description: 'nova-manage cell_v2 discover_hosts for the cell',
+      },
+    ],
+  },
+  renderers,
+  // Hypervisor access needs root and host namespaces: nova-compute is the one workload outside "restricted".
+  privilegedSteps: ['compute'],
+  secrets: [
+    databaseUserSecret(NAME),
+    serviceUserSecret(NAME),
+    { name: METADATA_PROXY_SECRET, keys: { 'shared-secret': 'password' } },
+  ],
+  ports: PORTS,
+  serviceNames: SERVICE_NAMES,
+  images: IMAGES,
+  uid: UID,
+});

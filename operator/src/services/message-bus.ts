@@ -1,13 +1,15 @@
-// Message bus: a RabbitMQ StatefulSet per bus-hosting site, or a Qpid Dispatch Router per site whose inter-router
-// connectors form a full mesh across the sites (each site routes locally; AMQP 1.0 via oslo.messaging's amqp driver).
-import type { Unit } from '../../planner/types.js';
-import { PORTS, SERVICE_NAMES, applySite, serviceHost, siteServing, sitesHosting } from '../endpoints.js';
-import { BACKEND_IMAGES } from '../images.js';
+// Message bus backend module: a RabbitMQ StatefulSet per bus-hosting site, or a Qpid Dispatch Router per site whose
+// inter-router connectors form a full mesh across the sites (each site routes locally; AMQP 1.0 via oslo.messaging's
+// amqp driver). Also the transport URL and oslo.messaging sections the OpenStack services use.
+import { CELL_LOCAL } from '../catalog/steps.js';
+import type { Unit } from '../planner/types.js';
+import { applySite, serviceHost, siteServing, sitesHosting } from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   configMounts,
   configSecret,
   configVolume,
+  dataClaim,
   execProbe,
   resources,
   restrictedPodSecurity,
@@ -15,14 +17,23 @@ import {
   tcpProbe,
   workload,
   type ConfigFile,
-} from '../k8s.js';
-import { selectorLabels } from '../labels.js';
-import { SECRET, secretValue } from '../secrets.js';
-import type { K8sObject, RenderContext, UnitRenderer } from '../types.js';
+} from '../render/k8s.js';
+import { selectorLabels } from '../render/labels.js';
+import { secretValue } from '../render/secrets.js';
+import type { K8sObject, RenderContext } from '../render/types.js';
+import { defineBackend } from './module.js';
+
+const PORTS = { amqp: 5672, rabbitDist: 25672, rabbitManagement: 15672, interRouter: 55672 } as const;
+const SERVICE_NAMES = { server: 'message-bus' } as const;
+const IMAGES = {
+  rabbitmq: 'docker.io/library/rabbitmq:3.13.7-management',
+  qdrouterd: 'quay.io/interconnectedcloud/qdrouterd:1.19.0',
+} as const;
+const UIDS = { rabbitmq: 999, qdrouterd: 1000 } as const;
+/** The bus user's password and the Erlang cookie of RabbitMQ. */
+const BUS_SECRET = 'message-bus';
 
 export const BUS_USER = 'openstack';
-const RABBITMQ_UID = 999;
-const QDROUTERD_UID = 1000;
 
 /** The site whose bus a unit at `fromSite` uses (its own when it hosts one, else the core's). */
 export function busSite(ctx: RenderContext, fromSite: string): string {
@@ -31,9 +42,9 @@ export function busSite(ctx: RenderContext, fromSite: string): string {
 
 /** oslo.messaging transport_url of the bus at `hostSite`, as reached from `fromSite`. */
 export function transportUrl(ctx: RenderContext, fromSite: string, hostSite: string): string {
-  const host = serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.messageBus);
+  const host = serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.server);
   if (ctx.dc.spec.messageBus.type === 'qpid-dispatch') return `amqp://${host}:${PORTS.amqp}/`;
-  return `rabbit://${BUS_USER}:${secretValue(ctx, SECRET.messageBus)}@${host}:${PORTS.amqp}/`;
+  return `rabbit://${BUS_USER}:${secretValue(ctx, BUS_SECRET)}@${host}:${PORTS.amqp}/`;
 }
 
 /** oslo.messaging driver sections matching the bus type. */
@@ -68,13 +79,13 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
         ...Array.from(
           { length: replicas },
           (_, i) =>
-            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.messageBus}-${i}.${SERVICE_NAMES.messageBus}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.server}-${i}.${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
         ),
         `listeners.tcp.default = ${PORTS.amqp}`,
         `management.tcp.port = ${PORTS.rabbitManagement}`,
         'loopback_users.guest = false',
         `default_user = ${BUS_USER}`,
-        `default_pass = ${secretValue(ctx, SECRET.messageBus)}`,
+        `default_pass = ${secretValue(ctx, BUS_SECRET)}`,
         'default_permissions.configure = .*',
         'default_permissions.read = .*',
         'default_permissions.write = .*',
@@ -90,13 +101,13 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
       content: '[rabbitmq_management,rabbitmq_prometheus].\n',
     },
     // Not mounted (a subPath file cannot get the 0400 mode Erlang demands): passed with -setcookie through env.
-    { key: 'erlang-cookie', content: secretValue(ctx, SECRET.messageBus, 'erlang-cookie') },
+    { key: 'erlang-cookie', content: secretValue(ctx, BUS_SECRET, 'erlang-cookie') },
   ];
   const config = configSecret('message-bus-etc', files);
   const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
   const container = {
     name: 'rabbitmq',
-    image: BACKEND_IMAGES.rabbitmq,
+    image: IMAGES.rabbitmq,
     imagePullPolicy: 'IfNotPresent',
     env: [
       { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
@@ -106,7 +117,7 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
       { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       {
         name: 'RABBITMQ_NODENAME',
-        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.messageBus}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
       },
     ],
     ports: [
@@ -122,22 +133,22 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
   };
   const sts = workload(ctx, unit, {
     kind: 'StatefulSet',
-    name: SERVICE_NAMES.messageBus,
-    serviceName: `${SERVICE_NAMES.messageBus}-headless`,
+    name: SERVICE_NAMES.server,
+    serviceName: `${SERVICE_NAMES.server}-headless`,
     replicas,
     podManagementPolicy: 'Parallel',
     role: 'control-plane',
     config: [config],
     containers: [container],
     volumes: [configVolume('message-bus-etc')],
-    securityContext: restrictedPodSecurity(RABBITMQ_UID),
+    securityContext: restrictedPodSecurity(UIDS.rabbitmq),
     spread: true,
     volumeClaimTemplates: [dataClaim('5Gi')],
   });
   return [
     config,
     serviceOf(
-      `${SERVICE_NAMES.messageBus}-headless`,
+      `${SERVICE_NAMES.server}-headless`,
       labels,
       [
         { name: 'amqp', port: PORTS.amqp },
@@ -148,19 +159,12 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
         publishNotReady: true,
       },
     ),
-    serviceOf(SERVICE_NAMES.messageBus, labels, [
+    serviceOf(SERVICE_NAMES.server, labels, [
       { name: 'amqp', port: PORTS.amqp },
       { name: 'management', port: PORTS.rabbitManagement },
     ]),
     sts,
   ];
-}
-
-export function dataClaim(size: string): Record<string, unknown> {
-  return {
-    metadata: { name: 'data' },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
-  };
 }
 
 /** qdrouterd.conf for a site: interior router, client listener, inter-router listener, connectors to peers. */
@@ -193,7 +197,7 @@ export function qdrouterdConf(ctx: RenderContext, site: string): string {
       parts.push(
         block('connector', {
           name: `to-${peer}`,
-          host: serviceHost(ctx, site, peer, SERVICE_NAMES.messageBus),
+          host: serviceHost(ctx, site, peer, SERVICE_NAMES.server),
           port: String(PORTS.interRouter),
           role: 'inter-router',
           saslMechanisms: 'ANONYMOUS',
@@ -223,7 +227,7 @@ function qdrouterd(unit: Unit, ctx: RenderContext): K8sObject[] {
   const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
   const container = {
     name: 'qdrouterd',
-    image: BACKEND_IMAGES.qdrouterd,
+    image: IMAGES.qdrouterd,
     imagePullPolicy: 'IfNotPresent',
     command: ['qdrouterd', '-c', '/etc/qpid-dispatch/qdrouterd.conf'],
     ports: [
@@ -239,17 +243,17 @@ function qdrouterd(unit: Unit, ctx: RenderContext): K8sObject[] {
   // One interior router per site (the router id is per site); a router has no state to keep.
   const deployment = workload(ctx, unit, {
     kind: 'Deployment',
-    name: SERVICE_NAMES.messageBus,
+    name: SERVICE_NAMES.server,
     replicas: 1,
     role: 'control-plane',
     config: [config],
     containers: [container],
     volumes: [configVolume('message-bus-etc')],
-    securityContext: restrictedPodSecurity(QDROUTERD_UID),
+    securityContext: restrictedPodSecurity(UIDS.qdrouterd),
   });
   return [
     config,
-    serviceOf(SERVICE_NAMES.messageBus, labels, [
+    serviceOf(SERVICE_NAMES.server, labels, [
       { name: 'amqp', port: PORTS.amqp },
       { name: 'inter-router', port: PORTS.interRouter },
     ]),
@@ -257,7 +261,30 @@ function qdrouterd(unit: Unit, ctx: RenderContext): K8sObject[] {
   ];
 }
 
-export const messageBusRenderers: Record<string, UnitRenderer> = {
-  'message-bus/server': (unit, ctx) =>
-    ctx.dc.spec.messageBus.type === 'qpid-dispatch' ? qdrouterd(unit, ctx) : rabbitmq(unit, ctx),
-};
+export const messageBus = defineBackend({
+  component: {
+    name: 'message-bus',
+    description: 'RPC bus: rabbitmq, or a qpid-dispatch router per site meshed with its peers',
+    enabled: () => true,
+    backend: (spec) => spec.messageBus.type,
+    steps: [
+      {
+        id: 'server',
+        kind: 'workload',
+        expectedSeconds: { default: 60, rabbitmq: 60, 'qpid-dispatch': 20 },
+        placement: CELL_LOCAL,
+        dependsOn: [],
+        description: 'rabbitmq StatefulSet or qdrouterd Deployment, and Services',
+      },
+    ],
+  },
+  renderers: {
+    server: (unit, ctx) =>
+      ctx.dc.spec.messageBus.type === 'qpid-dispatch' ? qdrouterd(unit, ctx) : rabbitmq(unit, ctx),
+  },
+  secrets: [{ name: BUS_SECRET, keys: { password: 'password', 'erlang-cookie': 'cookie' } }],
+  ports: PORTS,
+  serviceNames: SERVICE_NAMES,
+  images: IMAGES,
+  uids: UIDS,
+});

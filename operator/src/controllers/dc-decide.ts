@@ -1,0 +1,497 @@
+// The DistributedCloud controller's decisions, pure (no I/O, no clock, no randomness): from the plan, the rendered
+// objects, what each member cluster holds and the previous status, `decide` says what to repair, start and prune;
+// `conclude` turns that decision and what acting on it returned into the one status to write and the requeue delay.
+// `decideTeardown` / `concludeTeardown` do the same for deletion (docs/operator.md, "Deletion policy").
+import type { DistributedCloud, DistributedCloudSpec, EdgeSite, UnitStatus } from '../api/types.js';
+import { validateDistributedCloud } from '../api/validate.js';
+import type { LiveObject } from '../engine/readiness.js';
+import { assessUnit, objectId, unitInputHash } from '../engine/state.js';
+import { unitsToTearDown } from '../engine/teardown.js';
+import {
+  buildPlan,
+  buildPlanFromSpec,
+  PlanError,
+  unitsToStart,
+  type Plan,
+  type RolloutLimits,
+  type Unit,
+  type UnitState,
+} from '../planner/index.js';
+import { LABEL_COMPONENT, LABEL_STEP } from '../render/labels.js';
+import type { K8sObject } from '../render/types.js';
+import { getCondition } from '../runtime/conditions.js';
+import {
+  distributedCloudStatus,
+  failedStatus,
+  isoMillis,
+  PHASE_OF,
+  STATE_OF,
+  unitStatusEntry,
+  type SiteObserved,
+  type UnitObserved,
+} from './status.js';
+
+type Dc = Pick<DistributedCloud, 'metadata' | 'status'>;
+
+// ---- planning ----------------------------------------------------------------------------------------------------
+
+export type Planned =
+  | { ok: true; spec: DistributedCloudSpec; plan: Plan }
+  /** reason/message for the Degraded condition; `permanent`: the work-queue error (not retried until an edit). */
+  | { ok: false; reason: string; message: string; permanent: string };
+
+/** Validates (with defaults) and plans a DistributedCloud: the plan, or the reason it has none. */
+export function planDistributedCloud(dc: DistributedCloud, edgeSites: readonly EdgeSite[]): Planned {
+  const validation = validateDistributedCloud(JSON.parse(JSON.stringify(dc)) as unknown);
+  if (!validation.ok) {
+    const message = validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    return { ok: false, reason: 'InvalidSpec', message, permanent: `invalid spec: ${message}` };
+  }
+  const spec = validation.value.spec;
+  try {
+    return { ok: true, spec, plan: buildPlan({ ...dc, spec }, edgeSites) };
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    return { ok: false, reason: `Plan${error.code}`, message: error.message, permanent: error.message };
+  }
+}
+
+/**
+ * Dependencies between the units a previous status lists, from a plan over the sites it listed (best effort: empty
+ * when that plan cannot be built, e.g. a site was deleted; teardown then goes without ordering).
+ */
+export function previousDependencies(
+  dc: Dc & Pick<DistributedCloud, 'spec'>,
+  edgeSites: readonly EdgeSite[],
+): Map<string, string[]> {
+  const sites = [...new Set((dc.status?.sites ?? []).map((s) => s.name))];
+  const deps = new Map<string, string[]>();
+  if (sites.length === 0) return deps;
+  try {
+    const validation = validateDistributedCloud(JSON.parse(JSON.stringify(dc)) as unknown);
+    if (!validation.ok) return deps;
+    const old = buildPlanFromSpec({ ...validation.value.spec, sites, siteSelector: undefined }, edgeSites);
+    for (const u of old.units) deps.set(u.id, u.dependsOn);
+  } catch {
+    // no plan for the old selection: no ordering
+  }
+  return deps;
+}
+
+// ---- what the controller sees ------------------------------------------------------------------------------------
+
+/** One member cluster as observed by one reconcile (from the informer caches). */
+export interface SiteState {
+  name: string;
+  /** Credentials usable, EdgeSite not Reachable=False, member caches synced. */
+  reachable: boolean;
+  message?: string;
+  /** Live objects of this DistributedCloud, by objectId. */
+  live: ReadonlyMap<string, LiveObject>;
+  /** Live objects of this DistributedCloud grouped by exact unit id (annotation). */
+  byUnit: ReadonlyMap<string, readonly LiveObject[]>;
+  /** Never delete this DC's namespace here: the cluster is the management cluster, or another DC of it uses the site. */
+  keepNamespace: boolean;
+}
+
+/** What each planned unit renders to, or why it cannot be rendered. */
+export type DesiredObjects = ReadonlyMap<string, { objects: K8sObject[] } | { error: string }>;
+
+export interface ReconcileInput {
+  dc: Dc;
+  plan: Plan;
+  desired: DesiredObjects;
+  /** Every site we may hold objects on (the plan's and those of the previous status), by name. */
+  sites: ReadonlyMap<string, SiteState>;
+  paused: boolean;
+  limits: RolloutLimits;
+  unitTimeoutSeconds: number;
+  /** Dependencies between previously planned units: orders the pruning of units no longer planned (on demand). */
+  previousDependencies: () => ReadonlyMap<string, readonly string[]>;
+  now: Date;
+}
+
+// ---- decide ------------------------------------------------------------------------------------------------------
+
+/** A unit's phase as observed before acting (UnitObserved without the unit). */
+export type Verdict = Omit<UnitObserved, 'unit'>;
+
+export interface RepairObject {
+  object: K8sObject;
+  /** A live config object with keys we do not render: delete it first (server-side apply would keep the keys). */
+  deleteFirst?: LiveObject;
+}
+
+export interface Repair {
+  unit: Unit;
+  site: string;
+  objects: RepairObject[];
+}
+
+export interface Start {
+  unit: Unit;
+  site: string;
+  objects: K8sObject[];
+  /** Live objects of the unit no longer rendered (e.g. the Job of a previous inputHash): deleted after applying. */
+  stale: LiveObject[];
+}
+
+export interface Prune {
+  unit: string;
+  site: string;
+  objects: readonly LiveObject[];
+}
+
+/** A unit no longer planned whose objects are still in a member cluster. */
+export interface Leftover {
+  unit: string;
+  site: string;
+  objects: readonly LiveObject[];
+}
+
+export interface Decision {
+  /** Every planned unit's phase before acting. */
+  verdicts: ReadonlyMap<string, Verdict>;
+  /** Drifted objects of started units (no scheduler gate: they were started once their dependencies were Ready). */
+  repairs: Repair[];
+  /** Units the scheduler starts now. */
+  starts: Start[];
+  /** stopOnFailure: a repair the API server refuses (a unit fails in this pass) holds the starts back. */
+  holdStartsOnFailure: boolean;
+  /** Units no longer planned that may go now (dependents first). */
+  prunes: Prune[];
+  /** Dropped sites left empty whose owned namespace goes. */
+  namespaceDeletes: string[];
+  leftovers: Leftover[];
+}
+
+const CONFIG_KINDS = new Set(['Secret', 'ConfigMap']);
+
+function hasExtraKeys(desired: K8sObject, live: LiveObject | undefined): live is LiveObject {
+  if (!live || !CONFIG_KINDS.has(desired.kind)) return false;
+  const wanted = (desired.data ?? {}) as object;
+  return Object.keys((live.data ?? {}) as object).some((k) => !(k in wanted));
+}
+
+export function decide(input: ReconcileInput): Decision {
+  const { plan, sites, paused } = input;
+  const previousUnits = new Map((input.dc.status?.units ?? []).map((u) => [u.name, u]));
+  const states = new Map<string, UnitState>();
+  const verdicts = new Map<string, Verdict>();
+  const repairs: Repair[] = [];
+
+  for (const unit of plan.units) {
+    const previous = previousUnits.get(unit.id);
+    const rendered = input.desired.get(unit.id);
+    if (!rendered || 'error' in rendered) {
+      states.set(unit.id, 'failed');
+      verdicts.set(unit.id, { phase: 'Failed', message: rendered?.error ?? 'not rendered', started: false });
+      continue;
+    }
+    const hash = unitInputHash(rendered.objects);
+    const site = sites.get(unit.targetSite);
+    if (!site?.reachable) {
+      // unreachable: the unit stays as it was
+      const phase = previous?.phase ?? 'Pending';
+      states.set(unit.id, STATE_OF[phase]);
+      verdicts.set(unit.id, {
+        phase,
+        message: `site ${unit.targetSite} unreachable`,
+        started: previous?.inputHash === hash && previous.startedAt !== undefined,
+        inputHash: hash,
+      });
+      continue;
+    }
+    const a = assessUnit({
+      desired: rendered.objects,
+      live: (id) => site.live.get(id),
+      inputHash: hash,
+      previous,
+      timeoutSeconds: input.unitTimeoutSeconds,
+      now: input.now,
+    });
+    states.set(unit.id, a.state);
+    verdicts.set(unit.id, { phase: PHASE_OF[a.state], message: a.message, started: a.started, inputHash: hash });
+    if (a.drifted.length > 0 && a.state !== 'failed' && !paused) {
+      const objects = a.drifted.map(({ object }) => {
+        const live = site.live.get(objectId(object));
+        return hasExtraKeys(object, live) ? { object, deleteFirst: live } : { object };
+      });
+      repairs.push({ unit, site: site.name, objects });
+    }
+  }
+
+  const leftovers = unplannedUnits(plan, sites);
+  const decision: Decision = {
+    verdicts,
+    repairs,
+    starts: [],
+    holdStartsOnFailure: input.limits.stopOnFailure !== false,
+    prunes: [],
+    namespaceDeletes: [],
+    leftovers,
+  };
+  if (paused) return decision;
+
+  // start what the scheduler allows on reachable, synced sites
+  const ids = unitsToStart(plan, states, input.limits, {
+    eligible: (u) => sites.get(u.targetSite)?.reachable === true && 'objects' in (input.desired.get(u.id) ?? {}),
+  });
+  for (const id of ids) {
+    const unit = plan.byId.get(id)!;
+    const objects = (input.desired.get(id) as { objects: K8sObject[] }).objects;
+    const wanted = new Set(objects.map(objectId));
+    const stale = (sites.get(unit.targetSite)!.byUnit.get(id) ?? []).filter((o) => !wanted.has(objectId(o)));
+    decision.starts.push({ unit, site: unit.targetSite, objects, stale });
+  }
+
+  // tear down what is no longer planned (dropped sites, disabled components), dependents first
+  if (leftovers.length > 0) {
+    const byId = new Map(leftovers.map((l) => [l.unit, l]));
+    for (const id of unitsToTearDown(new Set(byId.keys()), input.previousDependencies())) {
+      const l = byId.get(id)!;
+      if (sites.get(l.site)?.reachable) decision.prunes.push({ unit: id, site: l.site, objects: l.objects });
+    }
+  }
+  // dropped sites with nothing of ours left: their owned namespace goes (unless the namespace must stay)
+  for (const site of sites.values())
+    if (!plan.sites.includes(site.name) && site.reachable && site.byUnit.size === 0 && !site.keepNamespace)
+      decision.namespaceDeletes.push(site.name);
+  return decision;
+}
+
+/** Units of this DC with objects in a member cluster that the plan does not have. */
+function unplannedUnits(plan: Plan, sites: ReadonlyMap<string, SiteState>): Leftover[] {
+  const out = new Map<string, Leftover>();
+  for (const site of sites.values())
+    for (const [id, objects] of site.byUnit)
+      if (!plan.byId.has(id) && objects.length > 0) out.set(id, { unit: id, site: site.name, objects });
+  return [...out.values()];
+}
+
+// ---- conclude ----------------------------------------------------------------------------------------------------
+
+/** What applying one unit (a repair or a start) gave. */
+export type UnitOutcome =
+  | { unit: string; result: 'applied' }
+  /** The API server refused an object: the unit is Failed with the message. */
+  | { unit: string; result: 'refused'; message: string }
+  /** Anything else (site unreachable, conflict...): the unit keeps its phase, the message says what happened. */
+  | { unit: string; result: 'error'; message: string };
+
+export interface ActResults {
+  repairs: UnitOutcome[];
+  starts: UnitOutcome[];
+  /** Sites that turned out unreachable while acting, with the error. */
+  unreachable: ReadonlyMap<string, string>;
+  /** Removal failures (pruning, namespaces): they degrade the DistributedCloud. */
+  problems: string[];
+}
+
+export interface RequeuePolicy {
+  /** While a rollout progresses. */
+  progressRequeueMs: number;
+  /** Settled (Ready, or blocked by a failure). */
+  resyncPeriodMs: number;
+}
+
+export interface Conclusion {
+  status: ReturnType<typeof distributedCloudStatus>;
+  requeueAfterMs: number;
+  /** Units by phase (metrics). */
+  phases: Record<string, number>;
+}
+
+export function conclude(
+  input: ReconcileInput,
+  decision: Decision,
+  results: ActResults,
+  policy: RequeuePolicy,
+): Conclusion {
+  const verdicts = new Map(decision.verdicts);
+  for (const o of results.repairs) verdicts.set(o.unit, afterApply(verdicts.get(o.unit)!, o, false));
+  for (const o of results.starts) verdicts.set(o.unit, afterApply(verdicts.get(o.unit)!, o, true));
+
+  const previousUnits = new Map((input.dc.status?.units ?? []).map((u) => [u.name, u]));
+  const units: UnitStatus[] = input.plan.units.map((unit) =>
+    unitStatusEntry({ unit, ...verdicts.get(unit.id)! }, previousUnits.get(unit.id), input.now),
+  );
+  const targetSite = new Map(input.plan.units.map((u) => [u.id, u.targetSite]));
+  for (const l of decision.leftovers) {
+    units.push(deletingEntry(l, previousUnits.get(l.unit), input.now));
+    targetSite.set(l.unit, l.site);
+  }
+  const sites: SiteObserved[] = [...input.sites.values()]
+    .filter((s) => input.plan.sites.includes(s.name) || s.byUnit.size > 0)
+    .map((s) => {
+      const lost = results.unreachable.get(s.name);
+      return lost !== undefined
+        ? { name: s.name, reachable: false, message: lost }
+        : { name: s.name, reachable: s.reachable, message: s.message };
+    });
+  const status = distributedCloudStatus({
+    dc: input.dc,
+    plan: input.plan,
+    units,
+    targetSite,
+    sites,
+    paused: input.paused,
+    problems: results.problems,
+    now: input.now,
+  });
+  return { status, requeueAfterMs: requeueAfter(status, sites, policy), phases: countPhases(units) };
+}
+
+function afterApply(v: Verdict, o: UnitOutcome, start: boolean): Verdict {
+  if (o.result === 'applied')
+    return start ? { ...v, phase: 'Applying', message: 'applied; waiting for readiness', started: true } : v;
+  if (o.result === 'refused') return { ...v, phase: 'Failed', message: o.message, started: true };
+  return { ...v, message: o.message };
+}
+
+function deletingEntry(l: Leftover, prev: UnitStatus | undefined, now: Date): UnitStatus {
+  const labels = l.objects[0]!.metadata?.labels ?? {};
+  return {
+    name: l.unit,
+    site: prev?.site ?? l.unit.slice(l.unit.lastIndexOf('@') + 1),
+    component: prev?.component ?? labels[LABEL_COMPONENT] ?? '',
+    step: prev?.step ?? labels[LABEL_STEP] ?? '',
+    phase: 'Deleting',
+    message: `${l.objects.length} objects left`,
+    lastTransitionTime: prev?.phase === 'Deleting' ? (prev.lastTransitionTime ?? isoMillis(now)) : isoMillis(now),
+  };
+}
+
+/** Requeue: the resync period once Ready or blocked by a failure; 5 s while a site is unreachable; else progress. */
+export function requeueAfter(
+  status: ReturnType<typeof distributedCloudStatus>,
+  sites: readonly SiteObserved[],
+  policy: RequeuePolicy,
+): number {
+  if (getCondition(status.conditions, 'Ready')?.status === 'True') return policy.resyncPeriodMs;
+  if (sites.some((s) => !s.reachable)) return Math.max(policy.progressRequeueMs, 5000);
+  const units = status.units ?? [];
+  const failedBlocked = units.some((u) => u.phase === 'Failed') && units.every((u) => u.phase !== 'Applying');
+  return failedBlocked ? policy.resyncPeriodMs : policy.progressRequeueMs;
+}
+
+export function countPhases(units: readonly UnitStatus[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const u of units) counts[u.phase] = (counts[u.phase] ?? 0) + 1;
+  return counts;
+}
+
+// ---- teardown ----------------------------------------------------------------------------------------------------
+
+export interface TeardownInput {
+  dc: Dc & { metadata: { deletionTimestamp?: string } };
+  /** Unit dependencies: of the current plan when it can be built, else of a plan over the sites in status. */
+  dependsOn: ReadonlyMap<string, readonly string[]>;
+  /** Unit → the site whose cluster holds it (current plan; empty when it cannot be built). */
+  targetOf: ReadonlyMap<string, string>;
+  /** Every known site that may hold our objects. */
+  sites: ReadonlyMap<string, SiteState>;
+  siteDeleteTimeoutMs: number;
+  now: Date;
+}
+
+export interface TeardownDecision {
+  /** Units whose objects go now: no unit depending on them still has objects. */
+  deletes: Prune[];
+  /** Units with objects left (or unknown, on a site we wait for). */
+  present: number;
+  /** Unreachable sites listed in status, past the site delete timeout: their objects are left behind. */
+  abandoned: string[];
+  /** Of those, the ones not yet reported (a SiteAbandoned Event each). */
+  newlyAbandoned: string[];
+  /** Unreachable sites listed in status we still wait for. */
+  waitingFor: string[];
+  /** Nothing left in any unit: the owned namespaces of these (reachable) sites go. */
+  namespaceDeletes: string[];
+}
+
+export function decideTeardown(input: TeardownInput): TeardownDecision {
+  const { dc, now } = input;
+  const listed = new Set((dc.status?.sites ?? []).map((s) => s.name));
+  const elapsedMs = now.getTime() - Date.parse(dc.metadata.deletionTimestamp ?? now.toISOString());
+  const abandon = elapsedMs > input.siteDeleteTimeoutMs;
+  const present = new Set<string>();
+  const abandoned: string[] = [];
+  const waitingFor: string[] = [];
+  for (const site of input.sites.values()) {
+    if (site.reachable) {
+      for (const [id, objs] of site.byUnit) if (objs.length > 0) present.add(id);
+    } else if (listed.has(site.name)) {
+      if (abandon) abandoned.push(site.name);
+      else {
+        waitingFor.push(site.name);
+        // its units count as present: their dependencies elsewhere wait for them
+        for (const [id, t] of input.targetOf) if (t === site.name) present.add(id);
+        for (const u of dc.status?.units ?? [])
+          if (!input.targetOf.has(u.name) && u.site === site.name) present.add(u.name);
+      }
+    }
+  }
+  const deletes: Prune[] = [];
+  for (const id of unitsToTearDown(present, input.dependsOn))
+    for (const site of input.sites.values()) {
+      const objects = site.byUnit.get(id);
+      if (site.reachable && objects?.length) deletes.push({ unit: id, site: site.name, objects });
+    }
+  const reported = getCondition(dc.status?.conditions, 'Degraded')?.message ?? '';
+  return {
+    deletes,
+    present: present.size,
+    abandoned,
+    newlyAbandoned: abandoned.filter((s) => !reported.includes(`site ${s} unreachable for longer`)),
+    waitingFor,
+    namespaceDeletes:
+      present.size > 0
+        ? []
+        : [...input.sites.values()].filter((s) => s.reachable && !s.keepNamespace).map((s) => s.name),
+  };
+}
+
+export interface TeardownResults {
+  /** Every namespace in namespaceDeletes is gone. */
+  namespacesGone: boolean;
+  /** Namespace deletions that failed. */
+  problems: string[];
+}
+
+/** Finished (remove the generated secrets, then the finalizer), or the Deleting status to write and a requeue. */
+export type TeardownConclusion =
+  { done: true } | { done: false; status: NonNullable<DistributedCloud['status']>; requeueAfterMs: number };
+
+export function concludeTeardown(
+  input: TeardownInput,
+  decision: TeardownDecision,
+  results: TeardownResults,
+  policy: RequeuePolicy,
+): TeardownConclusion {
+  if (decision.present === 0 && results.namespacesGone) return { done: true };
+  const { dc, now } = input;
+  const problems = [
+    ...decision.abandoned.map((s) => `site ${s} unreachable for longer than the site delete timeout: abandoned`),
+    ...decision.waitingFor.map((s) => `site ${s} unreachable: waiting to delete its objects`),
+    ...results.problems,
+  ];
+  const message = decision.present
+    ? `tearing down ${decision.present} units` +
+      (decision.waitingFor.length ? `; waiting for sites ${decision.waitingFor.join(', ')}` : '')
+    : 'removing member-cluster namespaces';
+  const units: UnitStatus[] = (dc.status?.units ?? []).map((u) => ({
+    ...u,
+    phase: 'Deleting',
+    lastTransitionTime: u.phase === 'Deleting' ? u.lastTransitionTime : isoMillis(now),
+  }));
+  return {
+    done: false,
+    status: {
+      ...(dc.status ?? {}),
+      units,
+      conditions: failedStatus(dc, 'Deleting', [message, ...problems].join('; '), now).conditions,
+    },
+    requeueAfterMs: policy.progressRequeueMs,
+  };
+}

@@ -1,0 +1,89 @@
+// What a DistributedCloud reconcile sees of each member cluster, read from the informer caches: whether the site can
+// be used (credentials, EdgeSite Reachable condition, member caches synced), this DC's live objects there, and whether
+// its namespace there must be kept. Builds (or reuses) the site's clients and starts its member informers.
+import type { DistributedCloud, EdgeSite } from '../api/types.js';
+import { isOwnedBy } from '../engine/ownership.js';
+import type { LiveObject } from '../engine/readiness.js';
+import { OWNED_RESOURCES } from '../engine/resources.js';
+import { objectId } from '../engine/state.js';
+import { ANNOTATION_UNIT } from '../render/labels.js';
+import { ClusterCredentialsError, type MemberClients } from '../runtime/clusters.js';
+import { getCondition } from '../runtime/conditions.js';
+import { describeError } from '../runtime/redact.js';
+import { clientsOfSite, type ControllerContext } from './context.js';
+import type { SiteState } from './dc-decide.js';
+
+export interface ObservedSite {
+  state: SiteState;
+  /** Clients of the site's cluster, when its credentials are usable. */
+  clients?: MemberClients;
+}
+
+type Dc = Pick<DistributedCloud, 'metadata' | 'status'>;
+
+/** Observes every named site that is a known EdgeSite (others are left out), sorted by name. */
+export async function observeSites(
+  ctx: ControllerContext,
+  dc: Dc,
+  names: Iterable<string>,
+): Promise<Map<string, ObservedSite>> {
+  const known = new Map(ctx.edgeSites.list().map((s) => [s.metadata.name ?? '', s]));
+  const wanted = [...new Set(names)].filter((s) => known.has(s)).sort();
+  const observed = await Promise.all(wanted.map((s) => observeSite(ctx, dc, known.get(s)!)));
+  return new Map(observed.map((o) => [o.state.name, o]));
+}
+
+async function observeSite(ctx: ControllerContext, dc: Dc, site: EdgeSite): Promise<ObservedSite> {
+  const name = site.metadata.name ?? '';
+  const state = { name, reachable: false, message: undefined as string | undefined, keepNamespace: false };
+  const empty = { live: new Map<string, LiveObject>(), byUnit: new Map<string, LiveObject[]>() };
+  let clients: MemberClients;
+  try {
+    clients = await clientsOfSite(ctx, site);
+  } catch (error) {
+    const message =
+      error instanceof ClusterCredentialsError ? `${error.reason}: ${error.message}` : describeError(error);
+    return { state: { ...state, ...empty, message, keepNamespace: usedByAnotherDc(ctx, dc, name) } };
+  }
+  ctx.members.ensure(name, clients.kubeConfig, clients.hash);
+  const keepNamespace = isManagementCluster(ctx, clients) || usedByAnotherDc(ctx, dc, name);
+  const reachable = getCondition(site.status?.conditions, 'Reachable');
+  if (reachable?.status === 'False')
+    return { state: { ...state, ...empty, message: reachable.message, keepNamespace }, clients };
+  if (!ctx.members.hasSynced(name))
+    return {
+      state: { ...state, ...empty, message: 'member cluster caches not synced yet', keepNamespace },
+      clients,
+    };
+  const live = new Map<string, LiveObject>();
+  const byUnit = new Map<string, LiveObject[]>();
+  for (const resource of OWNED_RESOURCES) {
+    const informer = ctx.members.informer(name, resource);
+    for (const obj of (informer?.list(dc.metadata.namespace) ?? []) as LiveObject[]) {
+      if (!isOwnedBy(obj, dc.metadata)) continue;
+      live.set(objectId(obj), obj);
+      const unit = obj.metadata?.annotations?.[ANNOTATION_UNIT];
+      if (unit) {
+        const list = byUnit.get(unit) ?? [];
+        list.push(obj);
+        byUnit.set(unit, list);
+      }
+    }
+  }
+  return { state: { ...state, reachable: true, live, byUnit, keepNamespace }, clients };
+}
+
+/** The member cluster is the management cluster: its namespace is the one the DistributedCloud lives in. */
+function isManagementCluster(ctx: ControllerContext, clients: MemberClients): boolean {
+  const server = ctx.kubeConfig.getCurrentCluster()?.server;
+  return server !== undefined && clients.server.replace(/\/+$/, '') === server.replace(/\/+$/, '');
+}
+
+/** Another DistributedCloud of the same namespace lists the site: the namespace there is shared. */
+function usedByAnotherDc(ctx: ControllerContext, dc: Dc, site: string): boolean {
+  return ctx.distributedClouds
+    .list(dc.metadata.namespace)
+    .some(
+      (other) => other.metadata?.name !== dc.metadata.name && (other.status?.sites ?? []).some((s) => s.name === site),
+    );
+}

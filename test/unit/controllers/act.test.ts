@@ -1,0 +1,292 @@
+// Acting on a DistributedCloud decision against fake member clusters: applies and deletes happen in order, outcomes
+// come back as values (applied / refused / error), a site that stops answering gets nothing more in that pass,
+// stopOnFailure holds the starts back when a repair is refused; teardown reports namespaces gone or not. And the
+// generated-secrets Secret the operator stores is the one `discovery render` writes, created once, then only extended.
+import { describe, expect, test } from '@jest/globals';
+import type { DistributedCloud } from '../../../operator/src/api/types.js';
+import { act, actTeardown, type ActContext } from '../../../operator/src/controllers/dc-act.js';
+import type { Decision, TeardownDecision } from '../../../operator/src/controllers/dc-decide.js';
+import { ensureGeneratedSecrets, type SecretsApi } from '../../../operator/src/controllers/generated-secrets.js';
+import { NamespaceEnsurer } from '../../../operator/src/engine/apply.js';
+import type { Unit } from '../../../operator/src/planner/index.js';
+import { generatedSecretsFromData, generatedSecretsObject } from '../../../operator/src/render/index.js';
+import type { K8sObject } from '../../../operator/src/render/types.js';
+import type { MemberClients } from '../../../operator/src/runtime/clusters.js';
+import { createLogger } from '../../../operator/src/runtime/logger.js';
+
+/** A member cluster that records calls; `fail` decides, per call, to throw an API error with that HTTP code. */
+function fakeCluster(site: string, fail: (call: string) => number | undefined = () => undefined) {
+  const calls: string[] = [];
+  const namespaces = new Map<string, { labels?: Record<string, string> }>();
+  const run = async (call: string) => {
+    calls.push(call);
+    const code = fail(call);
+    if (code !== undefined) throw Object.assign(new Error(`HTTP ${code} on ${call}`), { code });
+  };
+  const clients = {
+    site,
+    hash: 'h',
+    objects: {
+      patch: (o: K8sObject) => run(`apply ${o.kind}/${o.metadata.name}`),
+      delete: (o: K8sObject) => run(`delete ${o.kind}/${o.metadata.name}`),
+    },
+    core: {
+      readNamespace: async ({ name }: { name: string }) => {
+        await run(`read ns/${name}`);
+        const ns = namespaces.get(name);
+        if (!ns) throw Object.assign(new Error('not found'), { code: 404 });
+        return { metadata: { name, labels: ns.labels } };
+      },
+      createNamespace: async ({ body }: { body: { metadata: { name: string; labels?: Record<string, string> } } }) => {
+        await run(`create ns/${body.metadata.name}`);
+        namespaces.set(body.metadata.name, { labels: body.metadata.labels });
+      },
+      deleteNamespace: async ({ name }: { name: string }) => {
+        await run(`delete ns/${name}`);
+        namespaces.delete(name);
+      },
+    },
+  } as unknown as MemberClients;
+  return { clients, calls, namespaces };
+}
+
+const obj = (kind: string, name: string): K8sObject => ({ apiVersion: 'v1', kind, metadata: { name } });
+const unit = (id: string): Unit => ({
+  id,
+  component: 'c',
+  step: 's',
+  site: id.split('@')[1]!,
+  targetSite: id.split('@')[1]!,
+  kind: 'workload',
+  dependsOn: [],
+  expectedSeconds: 1,
+});
+const dc = { metadata: { name: 'demo', namespace: 'openstack' } };
+const namespaceObject = (site: string) => ({
+  ...obj('Namespace', 'openstack'),
+  metadata: { name: 'openstack', labels: { 'discovery.beyondtheclouds.io/dc': 'demo', site } },
+});
+const quiet = createLogger({ level: 'error', transports: [] });
+
+function context(...clusters: ReturnType<typeof fakeCluster>[]): ActContext {
+  return {
+    dc,
+    clients: new Map(clusters.map((c) => [c.clients.site, c.clients])),
+    namespaces: new NamespaceEnsurer(),
+    log: quiet,
+  };
+}
+
+function decision(over: Partial<Decision>): Decision {
+  return {
+    verdicts: new Map(),
+    repairs: [],
+    starts: [],
+    holdStartsOnFailure: true,
+    prunes: [],
+    namespaceDeletes: [],
+    leftovers: [],
+    ...over,
+  };
+}
+
+describe('act', () => {
+  test('repairs (config with extra keys deleted first), starts (then stale objects), prunes, namespaces', async () => {
+    const core = fakeCluster('core');
+    const edge = fakeCluster('edge-1');
+    edge.namespaces.set('openstack', { labels: { 'discovery.beyondtheclouds.io/dc': 'demo' } });
+    const live = { kind: 'Secret', metadata: { name: 'conf' } };
+    const results = await act(
+      decision({
+        repairs: [
+          { unit: unit('a@core'), site: 'core', objects: [{ object: obj('Secret', 'conf'), deleteFirst: live }] },
+        ],
+        starts: [
+          {
+            unit: unit('b@core'),
+            site: 'core',
+            objects: [obj('Job', 'b-2')],
+            stale: [{ kind: 'Job', metadata: { name: 'b-1' } }],
+          },
+        ],
+        prunes: [{ unit: 'c@edge-1', site: 'edge-1', objects: [{ kind: 'Service', metadata: { name: 'c' } }] }],
+        namespaceDeletes: ['edge-1'],
+      }),
+      context(core, edge),
+      namespaceObject,
+    );
+    expect(results).toEqual({
+      repairs: [{ unit: 'a@core', result: 'applied' }],
+      starts: [{ unit: 'b@core', result: 'applied' }],
+      unreachable: new Map(),
+      problems: [],
+    });
+    expect(core.calls).toEqual([
+      'read ns/openstack',
+      'create ns/openstack',
+      'delete Secret/conf',
+      'apply Secret/conf',
+      'apply Job/b-2',
+      'delete Job/b-1',
+    ]);
+    expect(core.namespaces.get('openstack')?.labels).toEqual({
+      'discovery.beyondtheclouds.io/dc': 'demo',
+      site: 'core',
+    });
+    expect(edge.calls).toEqual(['delete Service/c', 'read ns/openstack', 'delete ns/openstack']);
+  });
+
+  test('a site that stops answering gets nothing more in this pass; the other sites go on', async () => {
+    const down = fakeCluster('edge-1', (call) => (call.startsWith('apply') ? 503 : undefined));
+    const up = fakeCluster('edge-2');
+    const results = await act(
+      decision({
+        starts: [
+          { unit: unit('x@edge-1'), site: 'edge-1', objects: [obj('Job', 'x')], stale: [] },
+          { unit: unit('y@edge-2'), site: 'edge-2', objects: [obj('Job', 'y')], stale: [] },
+        ],
+        prunes: [{ unit: 'z@edge-1', site: 'edge-1', objects: [{ kind: 'Job', metadata: { name: 'z' } }] }],
+      }),
+      context(down, up),
+      namespaceObject,
+    );
+    expect(results.starts).toEqual([
+      { unit: 'x@edge-1', result: 'error', message: expect.stringMatching(/^site edge-1 unreachable: /) },
+      { unit: 'y@edge-2', result: 'applied' },
+    ]);
+    expect(results.unreachable.get('edge-1')).toMatch(/HTTP 503/);
+    expect(down.calls.filter((c) => c.startsWith('delete'))).toEqual([]); // the prune was not tried
+  });
+
+  test('a refused repair fails its unit and, under stopOnFailure, holds the starts back', async () => {
+    const core = fakeCluster('core', (call) => (call === 'apply Secret/bad' ? 422 : undefined));
+    const d = decision({
+      repairs: [{ unit: unit('a@core'), site: 'core', objects: [{ object: obj('Secret', 'bad') }] }],
+      starts: [{ unit: unit('b@core'), site: 'core', objects: [obj('Job', 'b')], stale: [] }],
+    });
+    const held = await act(d, context(core), namespaceObject);
+    expect(held.repairs).toEqual([{ unit: 'a@core', result: 'refused', message: expect.stringContaining('422') }]);
+    expect(held.starts).toEqual([]);
+    const free = await act(
+      { ...d, holdStartsOnFailure: false },
+      context(fakeCluster('core', (c) => (c === 'apply Secret/bad' ? 422 : undefined))),
+      namespaceObject,
+    );
+    expect(free.starts).toEqual([{ unit: 'b@core', result: 'applied' }]);
+  });
+
+  test('removal failures come back as problems', async () => {
+    const core = fakeCluster('core', (call) => (call.startsWith('delete') ? 403 : undefined));
+    const results = await act(
+      decision({ prunes: [{ unit: 'p@core', site: 'core', objects: [{ kind: 'Job', metadata: { name: 'p' } }] }] }),
+      context(core),
+      namespaceObject,
+    );
+    expect(results.problems).toEqual([expect.stringMatching(/^cannot remove unit p@core from site core: /)]);
+  });
+});
+
+describe('actTeardown', () => {
+  const teardown = (over: Partial<TeardownDecision>): TeardownDecision => ({
+    deletes: [],
+    present: 0,
+    abandoned: [],
+    newlyAbandoned: [],
+    waitingFor: [],
+    namespaceDeletes: [],
+    ...over,
+  });
+
+  test('deletes units, then reports whether the namespaces are gone (only ours is deleted)', async () => {
+    const ours = fakeCluster('edge-1');
+    ours.namespaces.set('openstack', { labels: { 'discovery.beyondtheclouds.io/dc': 'demo' } });
+    const theirs = fakeCluster('edge-2');
+    theirs.namespaces.set('openstack', {});
+    const first = await actTeardown(teardown({ namespaceDeletes: ['edge-1', 'edge-2'] }), context(ours, theirs));
+    expect(first).toEqual({ namespacesGone: false, problems: [] }); // ours is being deleted
+    expect(theirs.calls).toEqual(['read ns/openstack']);
+    const second = await actTeardown(teardown({ namespaceDeletes: ['edge-1', 'edge-2'] }), context(ours, theirs));
+    expect(second).toEqual({ namespacesGone: true, problems: [] });
+  });
+
+  test('a unit delete that fails is retried next pass (not a problem); a namespace that cannot go is', async () => {
+    const core = fakeCluster('core', (call) =>
+      call.startsWith('delete') || call.startsWith('read') ? 500 : undefined,
+    );
+    const results = await actTeardown(
+      teardown({
+        deletes: [{ unit: 'a@core', site: 'core', objects: [{ kind: 'Job', metadata: { name: 'a' } }] }],
+        namespaceDeletes: ['core'],
+      }),
+      context(core),
+    );
+    expect(results.namespacesGone).toBe(false);
+    expect(results.problems).toEqual([expect.stringMatching(/^cannot remove namespace from site core: /)]);
+  });
+});
+
+describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)', () => {
+  const owner: Pick<DistributedCloud, 'metadata'> = { metadata: { name: 'demo', namespace: 'openstack' } };
+  function fakeApi(initial?: Record<string, string>, race?: Record<string, string>) {
+    let stored = initial;
+    const writes: Array<{ verb: string; body: unknown }> = [];
+    const api = {
+      readNamespacedSecret: async () => {
+        if (!stored) throw Object.assign(new Error('not found'), { code: 404 });
+        return { data: stored };
+      },
+      createNamespacedSecret: async ({ body }: { body: { data: Record<string, string> } }) => {
+        writes.push({ verb: 'create', body });
+        if (race) {
+          stored = race;
+          throw Object.assign(new Error('exists'), { code: 409 });
+        }
+        stored = body.data;
+      },
+      patchNamespacedSecret: async ({ body }: { body: { data: Record<string, string> } }) => {
+        writes.push({ verb: 'patch', body });
+        stored = { ...stored, ...body.data };
+      },
+      deleteNamespacedSecret: async () => undefined,
+    } as unknown as SecretsApi;
+    return { api, writes, stored: () => stored };
+  }
+  const counter = () => {
+    let n = 0;
+    return (size: number) => Buffer.alloc(size, ++n);
+  };
+  const required = [{ name: 'database-root', keys: { password: 'password' as const } }];
+
+  test('created once with what the plan needs: exactly the Secret `discovery render` writes', async () => {
+    const { api, writes } = fakeApi();
+    const values = await ensureGeneratedSecrets(api, owner, required, counter());
+    expect(writes).toEqual([{ verb: 'create', body: generatedSecretsObject(owner, values) }]);
+    expect(Object.keys(values)).toEqual(['database-root']);
+  });
+
+  test('read back as is; a grown plan only adds its keys; existing values never change', async () => {
+    const first = fakeApi();
+    const values = await ensureGeneratedSecrets(first.api, owner, required, counter());
+    const again = fakeApi(first.stored());
+    expect(await ensureGeneratedSecrets(again.api, owner, required, counter())).toEqual(values);
+    expect(again.writes).toEqual([]);
+    const grown = [...required, { name: 'kv-store', keys: { password: 'password' as const } }];
+    const more = await ensureGeneratedSecrets(again.api, owner, grown, counter());
+    expect(more['database-root']).toEqual(values['database-root']);
+    expect(again.writes).toEqual([
+      { verb: 'patch', body: { data: generatedSecretsObject(owner, { 'kv-store': more['kv-store']! }).data } },
+    ]);
+    expect(generatedSecretsFromData(again.stored())).toEqual(more);
+  });
+
+  test('created concurrently elsewhere: what won is read back', async () => {
+    const winner = generatedSecretsObject(owner, { 'database-root': { password: 'theirs' } }).data as Record<
+      string,
+      string
+    >;
+    const { api } = fakeApi(undefined, winner);
+    expect(await ensureGeneratedSecrets(api, owner, required, counter())).toEqual({
+      'database-root': { password: 'theirs' },
+    });
+  });
+});
