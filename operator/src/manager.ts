@@ -1,7 +1,7 @@
-// Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, the
-// kubeconfig Secrets EdgeSites reference), member-cluster clients and owned-object informers, the two work queues
+// Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, exactly
+// the kubeconfig Secrets EdgeSites reference in the allowed namespaces), member-cluster clients and owned-object informers, the two work queues
 // (run only while leading), metrics, the health server and graceful shutdown.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DistributedCloud, EdgeSite } from './api/types.js';
 import { DistributedCloudController } from './controllers/distributedcloud.js';
 import { EdgeSiteController } from './controllers/edgesite.js';
@@ -12,6 +12,7 @@ import { MemberClusters, type SecretLike } from './runtime/clusters.js';
 import { startHealthServer, type HealthServer } from './runtime/http.js';
 import { Informer, MemberInformers, objectKey, RESOURCES } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
+import { ReferencedSecrets } from './runtime/secrets.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { describeError } from './runtime/redact.js';
@@ -27,6 +28,8 @@ export interface ManagerOptions extends ControllerOptions {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   identity: string;
+  /** Namespaces kubeconfig Secrets may live in (the operator's own, plus --kubeconfig-secret-namespaces). */
+  secretNamespaces: string[];
 }
 
 type Es = EdgeSite & KubernetesObject;
@@ -65,7 +68,7 @@ export class Manager {
   private readonly edgeSites: Informer<Es>;
   private readonly dcInformers: Informer<Dc>[];
   private readonly dcs: InformerGroup<Dc>;
-  private readonly secretInformers = new Map<string, Informer<V1Secret & KubernetesObject>>();
+  private readonly secrets: ReferencedSecrets;
   private readonly clusters: MemberClusters;
   private readonly members: MemberInformers;
   private readonly ctx: ControllerContext;
@@ -93,11 +96,16 @@ export class Manager {
           );
     this.dcs = new InformerGroup(this.dcInformers);
     const core = this.kc.makeApiClient(CoreV1Api);
+    this.secrets = new ReferencedSecrets(this.kc, {
+      ...common,
+      namespaces: options.secretNamespaces,
+      onChange: (ns, name) => this.secretChanged(ns, name),
+    });
     this.clusters = new MemberClusters({
       logger: this.logger,
+      secretNamespaces: options.secretNamespaces,
       getSecret: async (namespace, name) => {
-        const informer = this.secretsIn(namespace);
-        if (informer.hasSynced()) return informer.getByName(name, namespace) as SecretLike | undefined;
+        if (this.secrets.synced(namespace, name)) return this.secrets.get(namespace, name) as SecretLike | undefined;
         try {
           return (await core.readNamespacedSecret({ name, namespace })) as SecretLike;
         } catch (error) {
@@ -128,31 +136,19 @@ export class Manager {
     this.dcController = new DistributedCloudController(this.ctx);
   }
 
-  /** Secret informer of a namespace holding kubeconfig Secrets (started on first use). */
-  private secretsIn(namespace: string): Informer<V1Secret & KubernetesObject> {
-    let informer = this.secretInformers.get(namespace);
-    if (!informer) {
-      informer = new Informer<V1Secret & KubernetesObject>(this.kc, RESOURCES.secrets, {
-        namespace,
-        name: `secrets/${namespace}`,
-        logger: this.logger,
-        metrics: this.metrics,
-      });
-      const onSecret = (s: KubernetesObject): void => {
-        const ns = s.metadata?.namespace ?? '';
-        const name = s.metadata?.name ?? '';
-        const sites = this.edgeSites
-          .list()
-          .filter((es) => es.spec.kubeconfigSecretRef.namespace === ns && es.spec.kubeconfigSecretRef.name === name)
-          .map((es) => es.metadata.name ?? '');
-        for (const site of sites) this.esQueue?.add(site);
-        if (sites.length > 0) this.enqueueDcsOfSites(sites);
-      };
-      informer.on({ add: onSecret, update: onSecret, delete: onSecret });
-      this.secretInformers.set(namespace, informer);
-      informer.start();
-    }
-    return informer;
+  /** Watch exactly the kubeconfig Secrets the EdgeSites reference now (allowed namespaces only). */
+  private syncSecretWatches(): void {
+    this.secrets.sync(this.edgeSites.list().map((es) => es.spec.kubeconfigSecretRef));
+  }
+
+  /** A referenced Secret changed: requeue the sites using it and their DistributedClouds. */
+  private secretChanged(ns: string, name: string): void {
+    const sites = this.edgeSites
+      .list()
+      .filter((es) => es.spec.kubeconfigSecretRef.namespace === ns && es.spec.kubeconfigSecretRef.name === name)
+      .map((es) => es.metadata.name ?? '');
+    for (const site of sites) this.esQueue?.add(site);
+    if (sites.length > 0) this.enqueueDcsOfSites(sites);
   }
 
   private enqueueDcsOfSites(sites: string[]): void {
@@ -170,7 +166,7 @@ export class Manager {
   private wireInformers(): void {
     this.edgeSites.on({
       add: (es) => {
-        this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
+        this.syncSecretWatches();
         this.esQueue?.add(objectKey(es));
         this.enqueueDcsOfSites([objectKey(es)]);
       },
@@ -180,13 +176,14 @@ export class Manager {
           JSON.stringify(es.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {}) ||
           JSON.stringify(es.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {});
         if (specChanged) {
-          this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
+          this.syncSecretWatches();
           this.esQueue?.add(objectKey(es));
         }
         if (specChanged || condStatus(es, 'Reachable') !== condStatus(old, 'Reachable'))
           this.enqueueDcsOfSites([objectKey(es)]);
       },
       delete: (es) => {
+        this.syncSecretWatches();
         this.esQueue?.add(objectKey(es));
         this.enqueueDcsOfSites([objectKey(es)]);
       },
@@ -267,8 +264,8 @@ export class Manager {
     for (const i of this.dcInformers) i.start();
     await Promise.all([this.edgeSites.waitForSync(), ...this.dcInformers.map((i) => i.waitForSync())]);
     // warm caches: member clients and informers for every known site, leader or not
+    this.syncSecretWatches();
     for (const es of this.edgeSites.list()) {
-      this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
       this.clusters
         .forEdgeSite(es)
         .catch((error: unknown) =>
@@ -309,7 +306,7 @@ export class Manager {
     await Promise.all([
       this.edgeSites.stop(),
       ...this.dcInformers.map((i) => i.stop()),
-      ...[...this.secretInformers.values()].map((i) => i.stop()),
+      this.secrets.stop(),
       this.members.stopAll(),
     ]);
     await this.health?.close().catch(() => undefined);

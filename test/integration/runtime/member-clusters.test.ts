@@ -32,7 +32,10 @@ describe('member clusters (fleet kubeconfig Secrets)', () => {
   });
 
   test('clients from the kubeconfig-core Secret reach the member API server', async () => {
-    const clusters = new MemberClusters({ getSecret: (ns, name) => secrets.getByName(name, ns) });
+    const clusters = new MemberClusters({
+      secretNamespaces: ['discovery-system'],
+      getSecret: (ns, name) => secrets.getByName(name, ns),
+    });
     const clients = await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' });
     const version = await clients.version.getCode();
     expect(version.gitVersion).toMatch(/^v1\./);
@@ -40,7 +43,10 @@ describe('member clusters (fleet kubeconfig Secrets)', () => {
   }, 60_000);
 
   test('owned objects in a member cluster enqueue their DistributedCloud; unowned ones do not', async () => {
-    const clusters = new MemberClusters({ getSecret: (ns, name) => secrets.getByName(name, ns) });
+    const clusters = new MemberClusters({
+      secretNamespaces: ['discovery-system'],
+      getSecret: (ns, name) => secrets.getByName(name, ns),
+    });
     const clients = await clusters.clientsFor('core', { namespace: 'discovery-system', name: 'kubeconfig-core' });
     const enqueued: string[] = [];
     const members = new MemberInformers({ add: (k) => enqueued.push(k) }, { resources: [RESOURCES.configMaps] });
