@@ -1,6 +1,8 @@
 // The adversarial corpus of issue 12, as reusable tables: hostile kubeconfigs, kubeconfig Secret references, and
 // `discovery render` names and output trees. Each case says what must be refused, how (reason and the field or name
 // the message must name), and which secret values must never appear in the message.
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dump } from 'js-yaml';
 
 export type Obj = Record<string, unknown>;
@@ -233,4 +235,60 @@ export const HOSTILE_RENDER_NAMES: RenderNameCase[] = [
   { name: 'DistributedCloud namespace with a slash', target: 'namespace', value: '../x' },
 ];
 
-export const CORPUS_SIZE = HOSTILE_KUBECONFIGS.length + HOSTILE_SECRET_REFS.length + HOSTILE_RENDER_NAMES.length;
+/**
+ * Output trees that try to make `discovery render -o DIR` write or read outside DIR. `setup(dir, outside)` prepares
+ * DIR (before the render) and a directory outside it that must stay untouched; `message` is what the refusal says.
+ */
+export interface RenderTreeCase {
+  name: string;
+  setup(dir: string, outside: string): void;
+  message: string;
+}
+export const HOSTILE_RENDER_TREES: RenderTreeCase[] = [
+  {
+    name: 'a site directory that is a symlink to elsewhere',
+    setup: (dir, outside) => {
+      mkdirSync(dir, { recursive: true });
+      symlinkSync(outside, join(dir, 'edge-1'));
+    },
+    message: 'edge-1 is a symbolic link: refusing to write into it',
+  },
+  {
+    name: 'a unit file that is a symlink to a file elsewhere',
+    setup: (dir, outside) => {
+      mkdirSync(join(dir, 'core'), { recursive: true });
+      writeFileSync(join(outside, 'victim'), 'precious\n');
+      symlinkSync(join(outside, 'victim'), join(dir, 'core', '00-namespace.yaml'));
+    },
+    message: '00-namespace.yaml is a symbolic link: refusing to write it',
+  },
+  {
+    name: 'secrets.yaml that is a symlink (read or written through)',
+    setup: (dir, outside) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(outside, 'victim'), 'database-root:\n  password: other-cloud\n');
+      symlinkSync(join(outside, 'victim'), join(dir, 'secrets.yaml'));
+    },
+    message: 'secrets.yaml is a symbolic link: refusing to write it',
+  },
+  {
+    name: 'the manifest that is a symlink',
+    setup: (dir, outside) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(outside, 'victim'), '{}');
+      symlinkSync(join(outside, 'victim'), join(dir, '.discovery-render'));
+    },
+    message: '.discovery-render is a symbolic link: refusing to write it',
+  },
+  {
+    name: 'a site path that is a file, not a directory',
+    setup: (dir) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'edge-2'), 'not a directory\n');
+    },
+    message: 'edge-2 is not a directory: refusing to write into it',
+  },
+];
+
+export const CORPUS_SIZE =
+  HOSTILE_KUBECONFIGS.length + HOSTILE_SECRET_REFS.length + HOSTILE_RENDER_NAMES.length + HOSTILE_RENDER_TREES.length;
