@@ -1,6 +1,7 @@
 // Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, exactly
-// the kubeconfig Secrets EdgeSites reference in the allowed namespaces), member-cluster clients and owned-object informers, the two work queues
-// (run only while leading), metrics, the health server and graceful shutdown.
+// the kubeconfig Secrets EdgeSites reference in the allowed namespaces), member-cluster clients and owned-object
+// informers, the two work queues (run only while leading), the write gate (every write to any cluster passes only
+// while leading), metrics, the health server and graceful shutdown.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DistributedCloud, EdgeSite } from './api/types.js';
 import { DistributedCloudController } from './controllers/distributedcloud.js';
@@ -13,6 +14,7 @@ import { startHealthServer, type HealthServer } from './runtime/http.js';
 import { Informer, MemberInformers, objectKey, RESOURCES } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
 import { ReferencedSecrets } from './runtime/secrets.js';
+import { WriteGate, WritesStoppedError, gatedApiClient } from './runtime/writegate.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { describeError } from './runtime/redact.js';
@@ -69,6 +71,9 @@ export class Manager {
   private readonly dcInformers: Informer<Dc>[];
   private readonly dcs: InformerGroup<Dc>;
   private readonly secrets: ReferencedSecrets;
+  /** Open while this replica may write (leading, or always without leader election); checked before every write. */
+  private readonly gate = new WriteGate();
+  private unelectedTerm?: AbortController;
   private readonly clusters: MemberClusters;
   private readonly members: MemberInformers;
   private readonly ctx: ControllerContext;
@@ -95,7 +100,7 @@ export class Manager {
             (ns) => new Informer<Dc>(this.kc, RESOURCES.distributedClouds, { ...common, namespace: ns }),
           );
     this.dcs = new InformerGroup(this.dcInformers);
-    const core = this.kc.makeApiClient(CoreV1Api);
+    const core = gatedApiClient(this.kc, CoreV1Api, this.gate);
     this.secrets = new ReferencedSecrets(this.kc, {
       ...common,
       namespaces: options.secretNamespaces,
@@ -104,6 +109,7 @@ export class Manager {
     this.clusters = new MemberClusters({
       logger: this.logger,
       secretNamespaces: options.secretNamespaces,
+      writeGate: this.gate,
       getSecret: async (namespace, name) => {
         if (this.secrets.synced(namespace, name)) return this.secrets.get(namespace, name) as SecretLike | undefined;
         try {
@@ -122,7 +128,7 @@ export class Manager {
     this.ctx = {
       kubeConfig: this.kc,
       core,
-      custom: this.kc.makeApiClient(CustomObjectsApi),
+      custom: gatedApiClient(this.kc, CustomObjectsApi, this.gate),
       edgeSites: this.edgeSites,
       distributedClouds: this.dcs,
       clusters: this.clusters,
@@ -273,6 +279,8 @@ export class Manager {
         );
     }
     if (!o.leaderElect) {
+      this.unelectedTerm = new AbortController();
+      this.gate.open(this.unelectedTerm.signal);
       this.metrics.isLeader.set(1);
       this.startQueues();
       return;
@@ -284,12 +292,15 @@ export class Manager {
       identity: o.identity,
       logger: this.logger,
       metrics: this.metrics,
-      onStartedLeading: () => {
+      onStartedLeading: (signal) => {
         this.logger.info('became leader', { identity: o.identity });
+        this.gate.open(signal);
         this.startQueues();
       },
       onStoppedLeading: async () => {
-        this.logger.warn('lost leadership; stopping work queues', { identity: o.identity });
+        // The leadership signal has already aborted: writes in flight are cancelled, new ones refused.
+        this.gate.close();
+        this.logger.warn('lost leadership; writes stopped, stopping work queues', { identity: o.identity });
         await this.stopQueues();
       },
       onNewLeader: (identity) => this.logger.info('leader observed', { leader: identity }),
@@ -301,7 +312,9 @@ export class Manager {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.info('shutting down');
+    this.gate.close(); // no new write from here on; the lease is released only after the queues have drained
     await this.stopQueues();
+    this.unelectedTerm?.abort(new WritesStoppedError('operator stopped'));
     await this.elector?.stop().catch(() => undefined);
     await Promise.all([
       this.edgeSites.stop(),

@@ -2,10 +2,20 @@
 // inline credentials), one client set per site, cached and rebuilt only when the Secret's content changes.
 // Credentials never appear in errors or logs.
 import { createHash } from 'node:crypto';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  VersionApi,
+  type ApiConstructor,
+  type ApiType,
+} from '@kubernetes/client-node';
 import type { EdgeSite } from '../api/types.js';
 import type { Logger } from './logger.js';
 import { KubeconfigProblem, parseKubeconfig } from './kubeconfig.js';
+import { gatedApiClient, gatedObjectApi, type WriteGate } from './writegate.js';
 import { PermanentError } from './workqueue.js';
 
 export const DEFAULT_KUBECONFIG_KEY = 'kubeconfig';
@@ -113,6 +123,8 @@ export interface MemberClustersOptions {
   /** Read a Secret (typically from the Secret informer cache). */
   getSecret(namespace: string, name: string): SecretLike | undefined | Promise<SecretLike | undefined>;
   logger?: Logger;
+  /** When given, every request of the member clients goes through it (writes only while leading). */
+  writeGate?: WriteGate;
   /** Called after a site's clients are (re)built, e.g. to restart that site's member informers. */
   onRebuilt?(clients: MemberClients, previous: MemberClients | undefined): void;
 }
@@ -165,6 +177,9 @@ export class MemberClusters {
       cached.secretResourceVersion = rv;
       return cached;
     }
+    const gate = this.options.writeGate;
+    const api = <T extends ApiType>(type: ApiConstructor<T>): T =>
+      gate ? gatedApiClient(kubeConfig, type, gate) : kubeConfig.makeApiClient(type);
     const clients: MemberClients = {
       site,
       hash,
@@ -172,11 +187,11 @@ export class MemberClusters {
       secretRef: { ...ref },
       secretResourceVersion: rv,
       kubeConfig,
-      core: kubeConfig.makeApiClient(CoreV1Api),
-      apps: kubeConfig.makeApiClient(AppsV1Api),
-      batch: kubeConfig.makeApiClient(BatchV1Api),
-      version: kubeConfig.makeApiClient(VersionApi),
-      objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+      core: api(CoreV1Api),
+      apps: api(AppsV1Api),
+      batch: api(BatchV1Api),
+      version: api(VersionApi),
+      objects: gate ? gatedObjectApi(kubeConfig, gate) : KubernetesObjectApi.makeApiClient(kubeConfig),
     };
     this.bySite.set(site, clients);
     this.options.logger?.info(
