@@ -76,7 +76,7 @@ export function kubeConfigFromSecret(secret: SecretLike, ref: SecretRef): KubeCo
   } catch (error) {
     if (!(error instanceof KubeconfigProblem)) throw error;
     const key = ref.key ?? DEFAULT_KUBECONFIG_KEY;
-    throw new ClusterCredentialsError(error.reason, `Secret ${secretName(ref)} key "${key}": ${error.message}`);
+    throw new ClusterCredentialsError(error.reason, `Secret ${secretName(ref)} (key ${key}): ${error.message}`);
   }
   return kc;
 }

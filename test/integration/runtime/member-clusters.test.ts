@@ -1,9 +1,11 @@
 // Runtime glue against the real fleet: member-cluster clients built from the kubeconfig Secret the fleet created in
-// the mgmt cluster, and owned-object informers in that member cluster enqueueing the owning DistributedCloud key.
+// the mgmt cluster, owned-object informers in that member cluster enqueueing the owning DistributedCloud key, and the
+// referenced-Secret watches (one Secret, not its namespace).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
 import { MemberClusters } from '../../../operator/src/runtime/clusters.js';
+import { ReferencedSecrets } from '../../../operator/src/runtime/secrets.js';
 import {
   DC_LABEL,
   DC_NAMESPACE_LABEL,
@@ -75,6 +77,39 @@ describe('member clusters (fleet kubeconfig Secrets)', () => {
       expect(informers[0]).toBe(members.informer('core', RESOURCES.configMaps));
     } finally {
       await members.stopAll();
+    }
+  }, 60_000);
+
+  test('only the referenced Secret is listed, watched and cached, not its neighbours', async () => {
+    for (const name of ['neighbour-a', 'kubeconfig-x', 'neighbour-b'])
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: { v: name } } });
+    const changes: string[] = [];
+    const watched = new ReferencedSecrets(kc, {
+      namespaces: [namespace],
+      onChange: (ns, name) => changes.push(`${ns}/${name}`),
+    });
+    try {
+      watched.sync([
+        { namespace, name: 'kubeconfig-x' },
+        { namespace: 'kube-system', name: 'bootstrap-token-abcdef' }, // not allowed: never watched
+      ]);
+      await waitFor(() => watched.synced(namespace, 'kubeconfig-x'), 20_000);
+      expect(watched.cached()).toEqual([`${namespace}/kubeconfig-x`]);
+      expect(watched.watched()).toEqual([`${namespace}/kubeconfig-x`]);
+      changes.length = 0;
+      await core.patchNamespacedSecret(
+        { namespace, name: 'neighbour-a', body: { stringData: { v: 'changed' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await core.patchNamespacedSecret(
+        { namespace, name: 'kubeconfig-x', body: { stringData: { v: 'changed' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await waitFor(() => changes.length >= 1, 20_000);
+      expect(changes).toEqual([`${namespace}/kubeconfig-x`]);
+      expect(watched.cached()).toEqual([`${namespace}/kubeconfig-x`]);
+    } finally {
+      await watched.stop();
     }
   }, 60_000);
 });

@@ -113,9 +113,13 @@ export const HOSTILE_KUBECONFIGS: KubeconfigCase[] = [
   unsafeCase('impersonation: as-user-extra', 'users[0].user.as-user-extra: not allowed', (kc) => {
     user(kc)['as-user-extra'] = { scopes: ['all'] };
   }),
-  unsafeCase('basic auth username/password', 'users[0].user.password: not allowed: basic authentication', (kc) => {
-    user(kc).password = PLANTED.password;
-  }),
+  unsafeCase(
+    'basic auth username/password',
+    'users[0].user.password: not allowed: username/password authentication',
+    (kc) => {
+      user(kc).password = PLANTED.password;
+    },
+  ),
   unsafeCase('credentials in the server URL', 'clusters[0].cluster.server: must not carry credentials', (kc) => {
     cluster(kc).server = `https://admin:${PLANTED.password}@10.0.0.1:6443`;
   }),

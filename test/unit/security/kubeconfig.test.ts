@@ -10,6 +10,7 @@ import {
   type SecretLike,
 } from '../../../operator/src/runtime/clusters.js';
 import { parseKubeconfig } from '../../../operator/src/runtime/kubeconfig.js';
+import { redactString } from '../../../operator/src/runtime/redact.js';
 import {
   ALLOWED_SECRET_NAMESPACES,
   EXEC_MARKER,
@@ -49,7 +50,8 @@ describe('hostile kubeconfigs are refused with the offending field', () => {
       reason: c.reason,
       message: expect.stringContaining(c.message),
     });
-    expect(error.message).toMatch(/^Secret discovery-system\/kubeconfig-edge-1 key "kubeconfig": /);
+    expect(error.message).toMatch(/^Secret discovery-system\/kubeconfig-edge-1 \(key kubeconfig\): /);
+    expect(redactString(error.message)).toBe(error.message); // it reaches the condition intact (status is redacted)
     for (const planted of Object.values(PLANTED)) expect(error.message).not.toContain(planted);
     expect(existsSync(EXEC_MARKER)).toBe(false); // no command ran
   });
@@ -103,6 +105,8 @@ describe('kubeconfig Secret references outside the allowed namespaces', () => {
       reason: 'SecretNamespaceNotAllowed',
       message: expect.stringContaining(`Secret ${c.ref.namespace}/${c.ref.name}: kubeconfig Secrets are read only`),
     });
+    const error = await clusters.clientsFor('edge-1', c.ref).catch((e: Error) => e);
+    expect(redactString((error as Error).message)).toBe((error as Error).message);
     expect(reads).toEqual([]);
     expect(clusters.peek('edge-1')).toBeUndefined();
   });
