@@ -18,6 +18,9 @@ Flags (--flag value or --flag=value; booleans also bare or --flag=false):
   --probe-interval DURATION          EdgeSite probe interval (default 30s)
   --resync-period DURATION           periodic reconcile of settled DistributedClouds (default 10m)
   --site-delete-timeout DURATION     deletion waits this long for an unreachable site, then abandons it (default 5m)
+  --kubeconfig-secret-namespaces a,b extra namespaces EdgeSite kubeconfig Secrets may live in; the operator's own
+                                     namespace ($POD_NAMESPACE, else the leader-election namespace) is always allowed,
+                                     and a Secret anywhere else is refused (EdgeSite Reachable=False)
   --help`;
 
 /** Go-style durations: 500ms, 2s, 5m, 1h, 1m30s; a bare number is seconds. */
@@ -77,6 +80,7 @@ const KNOWN = new Set([
   'probe-interval',
   'resync-period',
   'site-delete-timeout',
+  'kubeconfig-secret-namespaces',
   'help',
 ]);
 
@@ -91,23 +95,31 @@ export function managerOptions(flags: Map<string, string>, env: NodeJS.ProcessEn
   };
   const level = flags.get('log-level') ?? 'info';
   if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new Error(`--log-level must be error|warn|info|debug`);
-  return {
-    kubeconfig: flags.get('kubeconfig'),
-    namespaces: (flags.get('namespaces') ?? '')
+  const list = (name: string): string[] =>
+    (flags.get(name) ?? '')
       .split(',')
       .map((s) => s.trim())
-      .filter(Boolean),
+      .filter(Boolean);
+  const leaderElectionNamespace = flags.get('leader-election-namespace') ?? env.POD_NAMESPACE ?? 'discovery-system';
+  const extraSecretNamespaces = list('kubeconfig-secret-namespaces');
+  for (const ns of extraSecretNamespaces)
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
+      throw new Error(`--kubeconfig-secret-namespaces: "${ns}" is not a namespace name`);
+  return {
+    kubeconfig: flags.get('kubeconfig'),
+    namespaces: list('namespaces'),
     concurrency: Math.max(1, int('concurrency', 4)),
     logLevel: level,
     httpPort: int('http-port', 8080),
     leaderElect: (flags.get('leader-elect') ?? 'true') !== 'false',
-    leaderElectionNamespace: flags.get('leader-election-namespace') ?? env.POD_NAMESPACE ?? 'discovery-system',
+    leaderElectionNamespace,
     leaderElectionId: flags.get('leader-election-id') ?? 'discovery-operator',
     identity: flags.get('identity') ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     probeIntervalMs: parseDuration(flags.get('probe-interval') ?? '30s'),
     resyncPeriodMs: parseDuration(flags.get('resync-period') ?? '10m'),
     siteDeleteTimeoutMs: parseDuration(flags.get('site-delete-timeout') ?? '5m'),
     progressRequeueMs: 2000,
+    secretNamespaces: [...new Set([env.POD_NAMESPACE ?? leaderElectionNamespace, ...extraSecretNamespaces])],
   };
 }
 

@@ -1,7 +1,8 @@
-// Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, the
-// kubeconfig Secrets EdgeSites reference), member-cluster clients and informers, one work queue per controller (run
-// only while leading) fed by the watches each controller declares, metrics, the health server and graceful shutdown.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+// Wires the operator together: management informers (EdgeSites, DistributedClouds in the watched namespaces, exactly
+// the kubeconfig Secrets EdgeSites reference in the allowed namespaces), member-cluster clients and informers, one
+// work queue per controller (run only while leading) fed by the watches each controller declares, the write gate
+// (every write to any cluster passes only while leading), metrics, the health server and graceful shutdown.
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { DistributedCloudController } from './controllers/distributedcloud.js';
 import { EdgeSiteController } from './controllers/edgesite.js';
 import {
@@ -17,9 +18,10 @@ import { DISTRIBUTED_CLOUDS, EDGE_SITES } from './engine/resources.js';
 import { MemberClusters, type SecretLike } from './runtime/clusters.js';
 import { startHealthServer, type HealthServer } from './runtime/http.js';
 import { Informer, objectKey } from './runtime/informer.js';
-import { RESOURCES } from './runtime/kube-http.js';
 import { MemberInformers } from './runtime/member-informers.js';
 import { LeaderElector } from './runtime/leader.js';
+import { ReferencedSecrets } from './runtime/secrets.js';
+import { WriteGate, WritesStoppedError, gatedApiClient } from './runtime/writegate.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { describeError } from './runtime/redact.js';
@@ -35,6 +37,8 @@ export interface ManagerOptions extends ControllerOptions {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   identity: string;
+  /** Namespaces kubeconfig Secrets may live in (the operator's own, plus --kubeconfig-secret-namespaces). */
+  secretNamespaces: string[];
 }
 
 /** Several per-namespace informers read as one cache. */
@@ -66,7 +70,10 @@ export class Manager {
   private readonly edgeSites: Informer<Es>;
   private readonly dcInformers: Informer<Dc>[];
   private readonly dcs: InformerGroup<Dc>;
-  private readonly secretInformers = new Map<string, Informer<V1Secret & KubernetesObject>>();
+  private readonly secrets: ReferencedSecrets;
+  /** Open while this replica may write (leading, or always without leader election); checked before every write. */
+  private readonly gate = new WriteGate();
+  private unelectedTerm?: AbortController;
   private readonly clusters: MemberClusters;
   private readonly members: MemberInformers;
   private readonly ctx: ControllerContext;
@@ -90,12 +97,18 @@ export class Manager {
         ? [new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, common)]
         : options.namespaces.map((ns) => new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, { ...common, namespace: ns }));
     this.dcs = new InformerGroup(this.dcInformers);
-    const core = this.kc.makeApiClient(CoreV1Api);
+    const core = gatedApiClient(this.kc, CoreV1Api, this.gate);
+    this.secrets = new ReferencedSecrets(this.kc, {
+      ...common,
+      namespaces: options.secretNamespaces,
+      onChange: (ns, name) => this.secretChanged(ns, name),
+    });
     this.clusters = new MemberClusters({
       logger: this.logger,
+      secretNamespaces: options.secretNamespaces,
+      writeGate: this.gate,
       getSecret: async (namespace, name) => {
-        const informer = this.secretsIn(namespace);
-        if (informer.hasSynced()) return informer.getByName(name, namespace) as SecretLike | undefined;
+        if (this.secrets.synced(namespace, name)) return this.secrets.get(namespace, name) as SecretLike | undefined;
         try {
           return (await core.readNamespacedSecret({ name, namespace })) as SecretLike;
         } catch (error) {
@@ -108,7 +121,7 @@ export class Manager {
     const ctx: Omit<ControllerContext, 'members'> & { members?: MemberInformers } = {
       kubeConfig: this.kc,
       core,
-      custom: this.kc.makeApiClient(CustomObjectsApi),
+      custom: gatedApiClient(this.kc, CustomObjectsApi, this.gate),
       edgeSites: this.edgeSites,
       distributedClouds: this.dcs,
       clusters: this.clusters,
@@ -140,39 +153,38 @@ export class Manager {
     };
   }
 
-  /** Secret informer of a namespace holding kubeconfig Secrets (started on first use). */
-  private secretsIn(namespace: string): Informer<V1Secret & KubernetesObject> {
-    let informer = this.secretInformers.get(namespace);
-    if (!informer) {
-      informer = new Informer<V1Secret & KubernetesObject>(this.kc, RESOURCES.secrets, {
-        namespace,
-        name: `secrets/${namespace}`,
-        logger: this.logger,
-        metrics: this.metrics,
-      });
-      const onSecret = this.dispatch<KubernetesObject>((w) => w.kubeconfigSecrets && ((s) => w.kubeconfigSecrets!(s)));
-      informer.on({ add: (s) => onSecret(s), update: (s) => onSecret(s), delete: (s) => onSecret(s) });
-      this.secretInformers.set(namespace, informer);
-      informer.start();
-    }
-    return informer;
+  /** Watch exactly the kubeconfig Secrets the EdgeSites reference now (allowed namespaces only). */
+  private syncSecretWatches(): void {
+    this.secrets.sync(this.edgeSites.list().map((es) => es.spec.kubeconfigSecretRef));
   }
+
+  /** A referenced Secret changed: every controller enqueues what its kubeconfigSecrets watch maps it to. */
+  private secretChanged(namespace: string, name: string): void {
+    this.onKubeconfigSecret({ metadata: { namespace, name } });
+  }
+
+  private readonly onKubeconfigSecret = this.dispatch<KubernetesObject>(
+    (w) => w.kubeconfigSecrets && ((s) => w.kubeconfigSecrets!(s)),
+  );
 
   private readonly onEdgeSite = this.dispatch<Es>((w) => w.edgeSites?.bind(w));
   private readonly onDistributedCloud = this.dispatch<Dc>((w) => w.distributedClouds?.bind(w));
 
   private wireInformers(): void {
-    const watchSecretsOf = (es: Es) => this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
     this.edgeSites.on({
       add: (es) => {
-        watchSecretsOf(es);
+        this.syncSecretWatches();
         this.onEdgeSite(es);
       },
       update: (es, old) => {
-        if (es.spec.kubeconfigSecretRef.namespace !== old.spec.kubeconfigSecretRef.namespace) watchSecretsOf(es);
+        if (JSON.stringify(es.spec.kubeconfigSecretRef) !== JSON.stringify(old.spec.kubeconfigSecretRef))
+          this.syncSecretWatches();
         this.onEdgeSite(es, old);
       },
-      delete: (es) => this.onEdgeSite(es),
+      delete: (es) => {
+        this.syncSecretWatches();
+        this.onEdgeSite(es);
+      },
     });
     for (const informer of this.dcInformers)
       informer.on({
@@ -236,13 +248,15 @@ export class Manager {
     for (const i of this.dcInformers) i.start();
     await Promise.all([this.edgeSites.waitForSync(), ...this.dcInformers.map((i) => i.waitForSync())]);
     // warm caches: member clients and informers for every known site, leader or not
+    this.syncSecretWatches();
     for (const es of this.edgeSites.list()) {
-      this.secretsIn(es.spec.kubeconfigSecretRef.namespace);
       clientsOfSite(this.ctx, es).catch((error: unknown) =>
         this.logger.warn('member cluster clients unavailable', { site: objectKey(es), error: describeError(error) }),
       );
     }
     if (!o.leaderElect) {
+      this.unelectedTerm = new AbortController();
+      this.gate.open(this.unelectedTerm.signal);
       this.metrics.isLeader.set(1);
       this.startQueues();
       return;
@@ -254,12 +268,15 @@ export class Manager {
       identity: o.identity,
       logger: this.logger,
       metrics: this.metrics,
-      onStartedLeading: () => {
+      onStartedLeading: (signal) => {
         this.logger.info('became leader', { identity: o.identity });
+        this.gate.open(signal);
         this.startQueues();
       },
       onStoppedLeading: async () => {
-        this.logger.warn('lost leadership; stopping work queues', { identity: o.identity });
+        // The leadership signal has already aborted: writes in flight are cancelled, new ones refused.
+        this.gate.close();
+        this.logger.warn('lost leadership; writes stopped, stopping work queues', { identity: o.identity });
         await this.stopQueues();
       },
       onNewLeader: (identity) => this.logger.info('leader observed', { leader: identity }),
@@ -271,12 +288,14 @@ export class Manager {
     if (this.stopping) return;
     this.stopping = true;
     this.logger.info('shutting down');
+    this.gate.close(); // no new write from here on; the lease is released only after the queues have drained
     await this.stopQueues();
+    this.unelectedTerm?.abort(new WritesStoppedError('operator stopped'));
     await this.elector?.stop().catch(() => undefined);
     await Promise.all([
       this.edgeSites.stop(),
       ...this.dcInformers.map((i) => i.stop()),
-      ...[...this.secretInformers.values()].map((i) => i.stop()),
+      this.secrets.stop(),
       this.members.stopAll(),
     ]);
     await this.health?.close().catch(() => undefined);

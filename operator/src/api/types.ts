@@ -25,7 +25,7 @@ export type SiteRole = 'core' | 'edge' | 'far-edge';
 
 /** Desired state of an EdgeSite. */
 export interface EdgeSiteSpec {
-  /** Secret holding a kubeconfig for the member cluster. */
+  /** Secret holding a kubeconfig for the member cluster (inline credentials only). The operator reads it only from its own namespace and the namespaces of --kubeconfig-secret-namespaces. */
   kubeconfigSecretRef: {
     /** Namespace of the Secret (on the management cluster). */
     namespace: string;

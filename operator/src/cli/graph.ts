@@ -153,7 +153,12 @@ export function toMermaid(plan: Plan): string {
 
 /** Runs Graphviz; a clear GraphvizError when it is not installed or fails. */
 export function dotToSvg(dot: string): string {
-  const r = spawnSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('dot', ['-Tsvg'], {
+    env: process.env,
+    input: dot,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new GraphvizError(

@@ -64,8 +64,12 @@ function oneLine(message: string): string {
 }
 
 /** A Node.js system error (ENOENT, EACCES, ...): its message names the operation and the path. */
+// Duck-typed: Node's fs errors are not instances of this realm's Error under vm sandboxes (jest), and a system error is
+// recognised by its shape anyway (code, syscall, message).
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as Partial<NodeJS.ErrnoException>;
+  return typeof e.code === 'string' && typeof e.syscall === 'string' && typeof e.message === 'string';
 }
 
 /**

@@ -1,8 +1,11 @@
 // `discovery render -f … -o DIR`: writes the Kubernetes manifests of a DistributedCloud, one directory per site plus
-// management/, for GitOps pipelines. Generated credentials come from --secrets or DIR/secrets.yaml (created once).
+// management/, for GitOps pipelines. Generated credentials come from --secrets FILE or DIR/secrets.yaml (created once).
+// Files are written only inside DIR (names checked, no symlink followed), Secret-bearing ones 0600, and stale-file
+// removal touches only files a previous render recorded in DIR/.discovery-render as its own.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { DistributedCloud } from '../api/types.js';
 import { buildPlan } from '../planner/index.js';
@@ -28,16 +31,21 @@ Render every unit of one DistributedCloud into Kubernetes manifests, without con
                                           -<site> suffix (global units: -global)
   DIR/management/generated-secrets.yaml   the generated-credentials Secret for the management cluster
   DIR/secrets.yaml                        the generated credentials (secret -> key -> value); KEEP IT PRIVATE
+  DIR/.discovery-render                   the files this render wrote (the only ones a later render may remove)
 Credentials are read from --secrets FILE, else from DIR/secrets.yaml; missing ones are generated once and
-written to DIR/secrets.yaml, so rendering again into the same DIR is byte-identical.
-Stale unit files (NN-*.yaml no longer produced) are removed from the site directories.
+written back to that same file (never elsewhere), so rendering again is byte-identical.
+Files holding credentials (secrets.yaml, any file with a Secret) are written with mode 0600, others 0644.
+Files a previous render wrote (listed in DIR/.discovery-render) and no longer produced are removed; nothing
+else in DIR is touched. Site, DistributedCloud and namespace names must be Kubernetes names (DNS-1123), so no
+file lands outside DIR; a symbolic link inside DIR is never followed.
 
 Options:
   -f, --filename FILE   YAML/JSON file with EdgeSites and DistributedClouds (repeatable; - reads stdin)
   -o, --output DIR      output directory (created if missing)
   -n, --name NAME       the DistributedCloud NAME or NAMESPACE/NAME (required when the input has several)
       --namespace NS    namespace of the rendered objects when the DistributedCloud has none (default: openstack)
-      --secrets FILE    YAML map of existing generated credentials (secret -> key -> value)
+      --secrets FILE    YAML map of existing generated credentials (secret -> key -> value); credentials
+                        missing from it are generated and written back to FILE (mode 0600)
   -h, --help            show this help
 
 Exit status: 0 rendered, 1 invalid input or plan, 2 bad command line.`;
@@ -77,14 +85,20 @@ export const command: CliCommand = {
         namespace: original.metadata.namespace ?? ((values.namespace as string) || 'openstack'),
       },
     };
+    checkName('DistributedCloud name', dc.metadata.name, DNS_SUBDOMAIN);
+    checkName('DistributedCloud namespace', dc.metadata.namespace, DNS_LABEL);
+    for (const site of input.sites) {
+      checkName('EdgeSite name', site.metadata.name, DNS_SUBDOMAIN);
+      if (site.metadata.name === MANAGEMENT_DIR)
+        throw new InputError(
+          `EdgeSite name "${MANAGEMENT_DIR}" is reserved by discovery render (DIR/${MANAGEMENT_DIR}/)`,
+        );
+    }
     const plan = buildPlan(dc, input.sites);
 
-    const secretsPath = join(dir, 'secrets.yaml');
-    const existing = await readSecrets(
-      io,
-      (values.secrets as string | undefined) ?? secretsPath,
-      values.secrets !== undefined,
-    );
+    const secretsFile = values.secrets as string | undefined;
+    if (secretsFile === undefined) await checkTargets(dir, [SECRETS_FILE]); // never read through a symlink either
+    const existing = await readSecrets(io, secretsFile ?? join(dir, SECRETS_FILE), secretsFile !== undefined);
     const secrets = generateMissingSecrets(existing, requiredSecrets(plan), (n) => randomBytes(n));
     const ctx = createRenderContext({
       dc,
@@ -94,17 +108,25 @@ export const command: CliCommand = {
     });
     const files = renderPlan(ctx);
 
-    await mkdir(dir, { recursive: true });
+    // Every target is checked before the first write: a refusal leaves DIR as it was.
+    await checkTargets(dir, [...files.map((f) => f.path), SECRETS_FILE, MANIFEST_FILE]);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const previous = await readManifest(dir);
     const written = new Set<string>();
     for (const f of files) {
-      const sub = f.path.split('/')[0]!;
-      await mkdir(join(dir, sub), { recursive: true });
-      const header = `# Generated by \`discovery render\` for DistributedCloud ${cloudName(dc)}${f.unit ? `, unit ${f.unit}` : ''}. Do not edit.\n`;
-      await io.writeFile(join(dir, f.path), header + toYaml(f.objects));
+      const header = `${HEADER} for DistributedCloud ${cloudName(dc)}${f.unit ? `, unit ${f.unit}` : ''}. Do not edit.\n`;
+      const holdsSecret = f.objects.some((o) => o.kind === 'Secret');
+      await writeInside(dir, f.path, header + toYaml(f.objects), holdsSecret ? 0o600 : 0o644);
       written.add(f.path);
     }
-    await io.writeFile(secretsPath, secretsYaml(secrets));
-    const removed = await removeStale(dir, written);
+    if (secretsFile === undefined) {
+      await writeInside(dir, SECRETS_FILE, secretsYaml(secrets), 0o600);
+      written.add(SECRETS_FILE);
+    } else if (JSON.stringify(sortKeysDeep(secrets)) !== JSON.stringify(sortKeysDeep(existing))) {
+      await writeFileMode(secretsFile, secretsYaml(secrets), 0o600, { followSymlink: true });
+    }
+    const removed = await removeStale(dir, previous, written);
+    await writeInside(dir, MANIFEST_FILE, manifestText(cloudName(dc), written), 0o644);
     io.stdout(
       `rendered ${cloudName(dc)}: ${files.length} files, ${files.reduce((n, f) => n + f.objects.length, 0)} objects, ` +
         `${plan.sites.length} sites into ${dir}${removed ? ` (${removed} stale files removed)` : ''}\n`,
@@ -140,16 +162,131 @@ async function readSecrets(io: CliIO, path: string, required: boolean): Promise<
   return out;
 }
 
-async function removeStale(dir: string, written: Set<string>): Promise<number> {
+const HEADER = '# Generated by `discovery render`';
+const MANAGEMENT_DIR = 'management';
+const SECRETS_FILE = 'secrets.yaml';
+const MANIFEST_FILE = '.discovery-render';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A path render may write or remove: `file` or `dir/file`, plain names only (no `..`, no absolute path). */
+const SAFE_RELATIVE = /^([A-Za-z0-9][A-Za-z0-9._-]*\/)?[A-Za-z0-9.][A-Za-z0-9._-]*$/;
+
+/** Names become directory names and YAML comments: only Kubernetes names keep every file inside -o. */
+function checkName(what: string, value: string | undefined, pattern: RegExp): void {
+  if (value !== undefined && pattern.test(value) && !value.includes('..')) return;
+  const shown = JSON.stringify(value ?? '').slice(0, 80);
+  throw new InputError(
+    `${what} ${shown} is not a valid Kubernetes name (DNS-1123: lowercase letters, digits, '-', '.'); ` +
+      'refusing to render it (it would name files outside -o or break the YAML)',
+  );
+}
+
+function isSafeRelative(path: string): boolean {
+  return SAFE_RELATIVE.test(path) && !path.split('/').some((part) => part === '.' || part === '..');
+}
+
+/**
+ * Writes content to path with exactly mode (also when the file existed with another mode). Unless followSymlink,
+ * a symbolic link at path is refused (O_NOFOLLOW), never written through.
+ */
+async function writeFileMode(
+  path: string,
+  content: string,
+  mode: number,
+  { followSymlink = false }: { followSymlink?: boolean } = {},
+): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (followSymlink ? 0 : constants.O_NOFOLLOW);
+  let handle;
+  try {
+    handle = await open(path, flags, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new InputError(`${path} is a symbolic link: refusing to write through it`);
+    throw error;
+  }
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(content, 'utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+async function lstatIfAny(path: string) {
+  return lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+}
+
+/**
+ * Refuses targets render must not write: not a plain relative path, a site directory that is a symlink or not a
+ * directory, a file that is a symlink or not a regular file.
+ */
+async function checkTargets(dir: string, rels: string[]): Promise<void> {
+  for (const rel of rels) {
+    if (!isSafeRelative(rel)) throw new InputError(`refusing to write ${JSON.stringify(rel)}: not a plain path in -o`);
+    const sub = dirname(rel);
+    const parent = sub === '.' ? undefined : await lstatIfAny(join(dir, sub));
+    if (parent && (parent.isSymbolicLink() || !parent.isDirectory()))
+      throw new InputError(
+        `${join(dir, sub)} is ${parent.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to write into it`,
+      );
+    const file = await lstatIfAny(join(dir, rel));
+    if (file && !file.isFile())
+      throw new InputError(
+        `${join(dir, rel)} is ${file.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: refusing to write it`,
+      );
+  }
+}
+
+/** Writes DIR/rel (rel = `file` or `site/file`), creating the site directory; refuses any symlink on the way. */
+async function writeInside(dir: string, rel: string, content: string, mode: number): Promise<void> {
+  await checkTargets(dir, [rel]);
+  const sub = dirname(rel);
+  if (sub !== '.' && !(await lstatIfAny(join(dir, sub)))) await mkdir(join(dir, sub), { mode: 0o700 });
+  await writeFileMode(join(dir, rel), content, mode);
+}
+
+function manifestText(cloud: string, written: Set<string>): string {
+  return `${JSON.stringify({ generatedBy: 'discovery render', distributedCloud: cloud, files: [...written].sort() }, null, 2)}\n`;
+}
+
+/** Files a previous render recorded as its own (invalid entries ignored); none when there is no manifest. */
+async function readManifest(dir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  try {
+    const files = (JSON.parse(text) as { files?: unknown }).files;
+    return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string' && isSafeRelative(f)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes the files a previous render wrote that this one did not: only regular files (not symlinks) that still carry
+ * our header, and their site directory once empty. Nothing else in DIR is looked at.
+ */
+async function removeStale(dir: string, previous: string[], written: Set<string>): Promise<number> {
   let removed = 0;
-  for (const sub of await readdir(dir, { withFileTypes: true })) {
-    if (!sub.isDirectory()) continue;
-    for (const f of await readdir(join(dir, sub.name))) {
-      if (!/^\d{2,}-.*\.yaml$/.test(f)) continue;
-      if (written.has(`${sub.name}/${f}`)) continue;
-      await rm(join(dir, sub.name, f));
-      removed++;
-    }
+  for (const rel of previous) {
+    if (written.has(rel) || rel === SECRETS_FILE || rel === MANIFEST_FILE) continue;
+    const path = join(dir, rel);
+    const sub = dirname(rel);
+    const parent = sub === '.' ? undefined : await lstatIfAny(join(dir, sub));
+    if (parent && (parent.isSymbolicLink() || !parent.isDirectory())) continue;
+    const stat = await lstatIfAny(path);
+    if (!stat?.isFile()) continue;
+    const head = (await readFile(path, 'utf8')).slice(0, HEADER.length);
+    if (head !== HEADER) continue; // edited into something else: not ours any more
+    await rm(path);
+    removed++;
+    if (sub !== '.') await rmdir(join(dir, sub)).catch(() => undefined); // only if now empty
   }
   return removed;
 }

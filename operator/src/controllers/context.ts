@@ -17,7 +17,7 @@ import type { MemberInformers } from '../runtime/member-informers.js';
 import type { ReconcileResult } from '../runtime/workqueue.js';
 import type { Logger } from '../runtime/logger.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
-import { describeError } from '../runtime/redact.js';
+import { describeError, redactStatusMessages, redactString } from '../runtime/redact.js';
 
 export interface ControllerOptions {
   /** EdgeSite probe interval while reachable. */
@@ -116,13 +116,16 @@ export function nowOf(ctx: ControllerContext): Date {
   return ctx.now ? ctx.now() : new Date();
 }
 
-/** Merge-patches the /status subresource of an EdgeSite (cluster-scoped) or DistributedCloud (namespaced). */
+/**
+ * Merge-patches the /status subresource of an EdgeSite (cluster-scoped) or DistributedCloud (namespaced). Every
+ * `message` in it is redacted first: conditions quote API errors, which may quote credentials.
+ */
 export async function patchStatus(
   ctx: ControllerContext,
   target: { plural: 'edgesites' | 'distributedclouds'; name: string; namespace?: string },
   status: unknown,
 ): Promise<void> {
-  const body = { status };
+  const body = { status: redactStatusMessages(status) };
   if (target.namespace) {
     await ctx.custom.patchNamespacedCustomObjectStatus(
       { group: GROUP, version: VERSION, namespace: target.namespace, plural: target.plural, name: target.name, body },
@@ -138,7 +141,7 @@ export async function patchStatus(
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Records a core v1 Event about a DistributedCloud or EdgeSite. Failures are logged, never thrown. */
+/** Records a core v1 Event about a DistributedCloud or EdgeSite (message redacted). Failures are logged, never thrown. */
 export async function recordEvent(
   ctx: ControllerContext,
   obj: {
@@ -167,7 +170,7 @@ export async function recordEvent(
         },
         type,
         reason,
-        message: message.slice(0, 1000),
+        message: redactString(message).slice(0, 1000),
         source: { component: 'discovery-operator' },
         reportingComponent: 'discovery.beyondtheclouds.io/operator',
         reportingInstance: ctx.identity,

@@ -1,9 +1,20 @@
-// Member-cluster clients: a KubeConfig built from each EdgeSite's kubeconfig Secret, one client set per site, cached
-// and rebuilt only when the Secret's content changes. Credentials never appear in errors or logs.
+// Member-cluster clients: a KubeConfig built from each EdgeSite's kubeconfig Secret (only in allowed namespaces, only
+// inline credentials), one client set per site, cached and rebuilt only when the Secret's content changes.
+// Credentials never appear in errors or logs.
 import { createHash } from 'node:crypto';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  VersionApi,
+  type ApiConstructor,
+  type ApiType,
+} from '@kubernetes/client-node';
 import type { Logger } from './logger.js';
-import { redactString } from './redact.js';
+import { KubeconfigProblem, parseKubeconfig } from './kubeconfig.js';
+import { gatedApiClient, gatedObjectApi, type WriteGate } from './writegate.js';
 import { PermanentError } from './workqueue.js';
 
 export const DEFAULT_KUBECONFIG_KEY = 'kubeconfig';
@@ -21,7 +32,8 @@ export interface SecretRef {
   key?: string;
 }
 
-export type CredentialsProblem = 'SecretNotFound' | 'KeyMissing' | 'InvalidKubeconfig';
+export type CredentialsProblem =
+  'SecretNotFound' | 'KeyMissing' | 'InvalidKubeconfig' | 'UnsafeKubeconfig' | 'SecretNamespaceNotAllowed';
 
 /**
  * A site's credentials cannot be used. Permanent for the work queue: only a change of the Secret (an informer event)
@@ -50,28 +62,35 @@ export function kubeconfigText(secret: SecretLike, ref: SecretRef): string {
   throw new ClusterCredentialsError('KeyMissing', `Secret ${secretName(ref)} has no key "${key}"`);
 }
 
-/** Build a KubeConfig from a kubeconfig Secret; throws ClusterCredentialsError (content-free message) if unusable. */
+/**
+ * Build a KubeConfig from a kubeconfig Secret. The text is checked by parseKubeconfig (inline credentials only) and
+ * client-node gets only the checked fields, never the raw text. Throws ClusterCredentialsError (reason
+ * InvalidKubeconfig or UnsafeKubeconfig, message naming the Secret, key and offending field, no content) if unusable.
+ */
 export function kubeConfigFromSecret(secret: SecretLike, ref: SecretRef): KubeConfig {
   const text = kubeconfigText(secret, ref);
   const kc = new KubeConfig();
   try {
-    kc.loadFromString(text);
+    kc.loadFromOptions(parseKubeconfig(text));
   } catch (error) {
-    // YAML parser messages quote the offending lines: keep only a scrubbed first line.
-    const detail = redactString(((error as Error).message ?? '').split('\n')[0] ?? '').slice(0, 120);
-    throw new ClusterCredentialsError(
-      'InvalidKubeconfig',
-      `Secret ${secretName(ref)}: kubeconfig unreadable (${detail})`,
-    );
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) {
-    throw new ClusterCredentialsError(
-      'InvalidKubeconfig',
-      `Secret ${secretName(ref)}: kubeconfig has no current context with a cluster server`,
-    );
+    if (!(error instanceof KubeconfigProblem)) throw error;
+    const key = ref.key ?? DEFAULT_KUBECONFIG_KEY;
+    throw new ClusterCredentialsError(error.reason, `Secret ${secretName(ref)} (key ${key}): ${error.message}`);
   }
   return kc;
+}
+
+/**
+ * Refuses a Secret reference outside the allowed namespaces (the operator's own, plus --kubeconfig-secret-namespaces):
+ * an EdgeSite must not make the operator read Secrets of arbitrary namespaces.
+ */
+export function checkSecretNamespace(ref: SecretRef, allowed: readonly string[]): void {
+  if (allowed.includes(ref.namespace)) return;
+  throw new ClusterCredentialsError(
+    'SecretNamespaceNotAllowed',
+    `Secret ${secretName(ref)}: kubeconfig Secrets are read only from namespace(s) ${allowed.join(', ')} ` +
+      `(spec.kubeconfigSecretRef.namespace; see --kubeconfig-secret-namespaces)`,
+  );
 }
 
 /** sha256 of the kubeconfig content: identifies one set of credentials without revealing it. */
@@ -98,9 +117,13 @@ export interface MemberClients {
 }
 
 export interface MemberClustersOptions {
+  /** Namespaces kubeconfig Secrets may be read from; any other reference is refused before any read. */
+  secretNamespaces: readonly string[];
   /** Read a Secret (typically from the Secret informer cache). */
   getSecret(namespace: string, name: string): SecretLike | undefined | Promise<SecretLike | undefined>;
   logger?: Logger;
+  /** When given, every request of the member clients goes through it (writes only while leading). */
+  writeGate?: WriteGate;
   /** Called after a site's clients are (re)built, e.g. to restart that site's member informers. */
   onRebuilt?(clients: MemberClients, previous: MemberClients | undefined): void;
 }
@@ -120,6 +143,7 @@ export class MemberClusters {
     const cached = this.bySite.get(site);
     let secret: SecretLike | undefined;
     try {
+      checkSecretNamespace(ref, this.options.secretNamespaces);
       secret = await this.options.getSecret(ref.namespace, ref.name);
       if (!secret) throw new ClusterCredentialsError('SecretNotFound', `Secret ${secretName(ref)} not found`);
     } catch (error) {
@@ -147,6 +171,9 @@ export class MemberClusters {
       cached.secretResourceVersion = rv;
       return cached;
     }
+    const gate = this.options.writeGate;
+    const api = <T extends ApiType>(type: ApiConstructor<T>): T =>
+      gate ? gatedApiClient(kubeConfig, type, gate) : kubeConfig.makeApiClient(type);
     const clients: MemberClients = {
       site,
       hash,
@@ -154,11 +181,11 @@ export class MemberClusters {
       secretRef: { ...ref },
       secretResourceVersion: rv,
       kubeConfig,
-      core: kubeConfig.makeApiClient(CoreV1Api),
-      apps: kubeConfig.makeApiClient(AppsV1Api),
-      batch: kubeConfig.makeApiClient(BatchV1Api),
-      version: kubeConfig.makeApiClient(VersionApi),
-      objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+      core: api(CoreV1Api),
+      apps: api(AppsV1Api),
+      batch: api(BatchV1Api),
+      version: api(VersionApi),
+      objects: gate ? gatedObjectApi(kubeConfig, gate) : KubernetesObjectApi.makeApiClient(kubeConfig),
     };
     this.bySite.set(site, clients);
     this.options.logger?.info(

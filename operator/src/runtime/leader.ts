@@ -1,12 +1,21 @@
 // Leader election on a coordination.k8s.io/v1 Lease, client-go style: acquire or renew with resourceVersion
 // optimistic concurrency; a lease is considered expired when its record has not changed for leaseDuration as seen by
-// our own clock (robust to clock skew between replicas); the leader steps down when it cannot renew within
-// renewDeadline, and releases the lease on graceful stop so a standby takes over at once.
-import { CoordinationV1Api, KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
-import { sleep, systemClock, type Clock } from './clock.js';
+// our own clock (robust to clock skew between replicas). It cannot split: every Lease request is bounded by the renew
+// deadline (its AbortSignal cancels the HTTP request), a watchdog steps down at the deadline even while a request
+// hangs, and stepping down aborts the leadership signal at once, before anything else (e.g. before releasing).
+import {
+  CoordinationV1Api,
+  KubeConfig,
+  V1MicroTime,
+  Observable,
+  type ConfigurationOptions,
+  type V1Lease,
+} from '@kubernetes/client-node';
+import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';
 import { describeError } from './redact.js';
+import { WritesStoppedError } from './writegate.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -21,7 +30,10 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Interval between acquire attempts and between renewals. Default 2s. */
   retryPeriodMs?: number;
-  /** Called on becoming leader (not awaited); the signal aborts when leadership is lost or the elector stops. */
+  /**
+   * Called on becoming leader (not awaited); the signal aborts (reason WritesStoppedError) the moment leadership is
+   * lost or the elector stops — hand it to a WriteGate so that every write stops with it.
+   */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
   /** Called when leadership is lost or released. */
   onStoppedLeading(): void | Promise<void>;
@@ -30,6 +42,78 @@ export interface LeaderElectionOptions {
   logger?: Logger;
   metrics?: OperatorMetrics;
   clock?: Clock;
+  /** The Lease API (tests inject fakes); default: CoordinationV1Api of kubeConfig on namespace/name. */
+  leaseClient?: LeaseClient;
+}
+
+/** The three Lease calls the elector makes; each must honour its AbortSignal. */
+export interface LeaseClient {
+  read(signal: AbortSignal): Promise<V1Lease>;
+  create(body: V1Lease, signal: AbortSignal): Promise<V1Lease>;
+  replace(body: V1Lease, signal: AbortSignal): Promise<V1Lease>;
+}
+
+/** Per-call client-node options attaching signal to the HTTP request (appended to the client's own middleware). */
+export function withSignal(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** The Lease namespace/name through client-node, every request cancelled by its signal. */
+export function leaseClient(kubeConfig: KubeConfig, namespace: string, name: string): LeaseClient {
+  const api = kubeConfig.makeApiClient(CoordinationV1Api);
+  return {
+    read: (signal) => api.readNamespacedLease({ name, namespace }, withSignal(signal)),
+    create: (body, signal) => api.createNamespacedLease({ namespace, body }, withSignal(signal)),
+    replace: (body, signal) => api.replaceNamespacedLease({ name, namespace, body }, withSignal(signal)),
+  };
+}
+
+/** A Lease request did not finish within its deadline (it was aborted). */
+export class LeaseDeadlineError extends Error {
+  override readonly name = 'LeaseDeadlineError';
+}
+
+/**
+ * Runs call(signal), settling within ms at the latest: then the signal aborts (cancelling the request) and the result
+ * rejects with LeaseDeadlineError. Aborting outer (the elector stopping) cancels it too.
+ */
+export async function bounded<T>(
+  clock: Clock,
+  ms: number,
+  outer: AbortSignal,
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (ms <= 0) throw new LeaseDeadlineError(`${what}: no time left before the deadline`);
+  const controller = new AbortController();
+  const onOuter = (): void => controller.abort(new LeaseDeadlineError(`${what}: elector stopping`));
+  const cutoff = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
+  });
+  cutoff.catch(() => undefined); // settled by the race, or after it: never unhandled
+  if (outer.aborted) onOuter();
+  else outer.addEventListener('abort', onOuter, { once: true });
+  const timer = clock.setTimeout(
+    () => controller.abort(new LeaseDeadlineError(`${what} gave no answer within ${Math.round(ms)}ms`)),
+    Math.max(0, ms),
+  );
+  try {
+    return await Promise.race([call(controller.signal), cutoff]);
+  } finally {
+    clock.clearTimeout(timer);
+    outer.removeEventListener('abort', onOuter);
+  }
 }
 
 type AttemptResult = { acquired: true } | { acquired: false; holder?: string };
@@ -42,7 +126,7 @@ function apiStatus(error: unknown): number | undefined {
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly api: LeaseClient;
   private readonly clock: Clock;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
@@ -55,10 +139,12 @@ export class LeaderElector {
   private observedResourceVersion?: string;
   private observedAt = 0;
   private observedHolder?: string;
+  /** Start time of the last successful acquire/renew: others see that write no earlier than this. */
   private lastRenewAt = 0;
+  private watchdog?: TimerHandle;
 
   constructor(private readonly options: LeaderElectionOptions) {
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = options.leaseClient ?? leaseClient(options.kubeConfig, options.namespace, options.name);
     this.clock = options.clock ?? systemClock;
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
@@ -96,40 +182,58 @@ export class LeaderElector {
   async stop(options: { release?: boolean } = {}): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.stopController.abort();
-    await this.loop;
-    if (this.leading) {
-      if (options.release !== false) await this.release();
-      await this.stepDown('elector stopped');
-    }
+    const wasLeading = this.leading;
+    // Writes stop first (the leadership signal aborts synchronously here), the lease is handed over after.
+    const steppingDown = this.stepDown('elector stopped');
+    this.stopController.abort(); // cancels a Lease request in flight
+    await Promise.all([this.loop, steppingDown]);
+    if (wasLeading && options.release !== false) await this.release();
   }
 
   private async run(): Promise<void> {
     const signal = this.stopController.signal;
     while (this.running) {
+      const startedAt = this.clock.now();
+      // Leading: the attempt must end by the renew deadline. Candidate: bounded by the renew deadline too.
+      const budget = this.leading ? this.lastRenewAt + this.renewDeadlineMs - startedAt : this.renewDeadlineMs;
       let result: AttemptResult;
       try {
-        result = await this.tryAcquireOrRenew();
+        result = await bounded(this.clock, budget, signal, 'lease request', (s) => this.tryAcquireOrRenew(s));
       } catch (error) {
-        this.options.logger?.warn('leader election: lease request failed', {
-          lease: `${this.options.namespace}/${this.options.name}`,
-          error: describeError(error),
-        });
+        if (this.running)
+          this.options.logger?.warn('leader election: lease request failed', {
+            lease: `${this.options.namespace}/${this.options.name}`,
+            error: describeError(error),
+          });
         result = { acquired: false };
       }
       if (!this.running) break;
       const now = this.clock.now();
-      if (result.acquired) {
-        this.lastRenewAt = now;
+      if (result.acquired && now - startedAt < this.renewDeadlineMs) {
+        // (a success that arrives after the deadline proves nothing: others may have seen the lease expire)
+        this.lastRenewAt = startedAt;
         if (!this.leading) this.startLeading();
+        this.armWatchdog();
       } else if (this.leading) {
-        const lostToOther = result.holder !== undefined && result.holder !== this.identity;
+        const holder = result.acquired ? undefined : result.holder;
+        const lostToOther = holder !== undefined && holder !== this.identity;
         if (lostToOther || now - this.lastRenewAt >= this.renewDeadlineMs) {
-          await this.stepDown(lostToOther ? `lease taken by ${result.holder}` : 'could not renew the lease in time');
+          await this.stepDown(lostToOther ? `lease taken by ${holder}` : 'could not renew the lease in time');
         }
       }
       await sleep(this.clock, this.retryPeriodMs, signal);
     }
+  }
+
+  /** Step down at lastRenewAt + renewDeadline unless a renewal comes first, whatever the loop is waiting on. */
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined) this.clock.clearTimeout(this.watchdog);
+    const due = this.lastRenewAt + this.renewDeadlineMs - this.clock.now();
+    this.watchdog = this.clock.setTimeout(() => {
+      this.watchdog = undefined;
+      if (this.leading && this.clock.now() - this.lastRenewAt >= this.renewDeadlineMs)
+        void this.stepDown('could not renew the lease within the renew deadline');
+    }, due);
   }
 
   private startLeading(): void {
@@ -149,7 +253,9 @@ export class LeaderElector {
   private async stepDown(why: string): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
-    this.leadership?.abort();
+    if (this.watchdog !== undefined) this.clock.clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.leadership?.abort(new WritesStoppedError(`leadership lost (${why})`));
     this.options.metrics?.isLeader.set(0);
     this.options.logger?.warn('stopped leading', { identity: this.identity, reason: why });
     try {
@@ -176,18 +282,17 @@ export class LeaderElector {
     return Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
   }
 
-  private async tryAcquireOrRenew(): Promise<AttemptResult> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<AttemptResult> {
     const { namespace, name } = this.options;
     const now = new V1MicroTime(this.clock.now());
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.api.read(signal);
     } catch (error) {
       if (apiStatus(error) !== 404) throw error;
       try {
-        const created = await this.api.createNamespacedLease({
-          namespace,
-          body: {
+        const created = await this.api.create(
+          {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
             metadata: { name, namespace },
@@ -199,7 +304,8 @@ export class LeaderElector {
               leaseTransitions: 0,
             },
           },
-        });
+          signal,
+        );
         this.observe(created);
         return { acquired: true };
       } catch (createError) {
@@ -227,7 +333,7 @@ export class LeaderElector {
       },
     };
     try {
-      const updated = await this.api.replaceNamespacedLease({ name, namespace, body });
+      const updated = await this.api.replace(body, signal);
       this.observe(updated);
       if (!keepsLease) {
         this.options.logger?.info('acquired lease', { identity: this.identity, previousHolder: holder ?? '(none)' });
@@ -240,30 +346,31 @@ export class LeaderElector {
     }
   }
 
-  /** Clear the holder if we still hold the lease, so that a standby acquires it on its next attempt. */
+  /** Clear the holder if we still hold the lease, so that a standby acquires it on its next attempt (bounded). */
   private async release(): Promise<void> {
-    const { namespace, name } = this.options;
+    const never = new AbortController().signal;
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
-      if (lease.spec?.holderIdentity !== this.identity) return;
-      const now = new V1MicroTime(this.clock.now());
-      await this.api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: lease.metadata,
-          spec: {
-            ...lease.spec,
-            holderIdentity: undefined,
-            leaseDurationSeconds: 1,
-            acquireTime: lease.spec.acquireTime ? new V1MicroTime(lease.spec.acquireTime) : now,
-            renewTime: now,
+      await bounded(this.clock, this.renewDeadlineMs, never, 'lease release', async (signal) => {
+        const lease = await this.api.read(signal);
+        if (lease.spec?.holderIdentity !== this.identity) return;
+        const now = new V1MicroTime(this.clock.now());
+        await this.api.replace(
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: lease.metadata,
+            spec: {
+              ...lease.spec,
+              holderIdentity: undefined,
+              leaseDurationSeconds: 1,
+              acquireTime: lease.spec.acquireTime ? new V1MicroTime(lease.spec.acquireTime) : now,
+              renewTime: now,
+            },
           },
-        },
+          signal,
+        );
+        this.options.logger?.info('released lease', { identity: this.identity });
       });
-      this.options.logger?.info('released lease', { identity: this.identity });
     } catch (error) {
       this.options.logger?.warn('could not release the lease; it will expire', { error: describeError(error) });
     }

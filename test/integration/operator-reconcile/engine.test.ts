@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as yaml from 'js-yaml';
+import { inlineKubeconfig } from '../../../hack/fleet/fleet.js';
 import { testFleet } from '../../harness/fleet.js';
 import type { DistributedCloud, EdgeSite } from '../../../operator/src/api/types.js';
 import { validateDistributedCloud, validateEdgeSite } from '../../../operator/src/api/validate.js';
@@ -67,8 +68,9 @@ describe('engine on a member cluster', () => {
   const units = plan.units.filter((u) => u.targetSite === SITE);
 
   beforeAll(async () => {
-    const text = readFileSync(fleet.cluster(SITE).kubeconfigPath, 'utf8');
+    const text = inlineKubeconfig(fleet.options, SITE);
     const clusters = new MemberClusters({
+      secretNamespaces: ['discovery-system'],
       getSecret: () => ({
         metadata: { resourceVersion: '1' },
         data: { kubeconfig: Buffer.from(text).toString('base64') },

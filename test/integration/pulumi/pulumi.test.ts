@@ -24,7 +24,7 @@ import type { RawDiscoveryConfig } from '../../../pulumi/config.js';
 import { edgeSiteManifest, type SiteOutput } from '../../../pulumi/discovery.js';
 import { programConfig, REPO_ROOT } from '../../../pulumi/program.js';
 import { testFleet } from '../../harness/fleet.js';
-import { deleteLease, startOperator, type OperatorProcess } from '../../harness/operator.js';
+import { DEFAULT_EXTRA_ARGS, deleteLease, startOperator, type OperatorProcess } from '../../harness/operator.js';
 
 const fleet = testFleet();
 const toolsBin = path.join(REPO_ROOT, '.tools', 'bin');
@@ -169,7 +169,12 @@ describe('Pulumi program on the local fleet (Automation API, local CLI and provi
     'EdgeSites become Ready once the operator (run locally) probes them; refresh brings the status into the state',
     async () => {
       // The e2e harness runs `node --import tsx operator/src/main.ts` (Node 24, one process, log under .fleet/test-logs).
-      operator = await startOperator({ fleet, scenario: 'pulumi' });
+      // It stands in for the release's operator, whose namespace holds the kubeconfig Secrets: allow that namespace.
+      operator = await startOperator({
+        fleet,
+        scenario: 'pulumi',
+        extraArgs: [...DEFAULT_EXTRA_ARGS, '--kubeconfig-secret-namespaces', NAMESPACE],
+      });
       const deadline = Date.now() + 120_000;
       const pending = new Set(resolved.sites.map((s) => s.name));
       while (pending.size > 0 && Date.now() < deadline) {

@@ -260,6 +260,12 @@ export function invalidCases(): InvalidCase[] {
       'spec.kubeconfigSecretRef.namespace',
       'should match',
     ),
+    es(
+      'kubeconfig Secret in kube-system',
+      [['spec.kubeconfigSecretRef.namespace', 'kube-system']],
+      'spec.kubeconfigSecretRef.namespace',
+      'kubeconfig Secrets are never read from kube-system',
+    ),
     es('empty region', [['spec.region', '']], 'spec.region', 'should be at least 1 chars long'),
     es('fractional cpu cores', [['spec.capacity.cpuCores', 1.5]], 'spec.capacity.cpuCores', 'must be of type integer'),
     es(

@@ -181,4 +181,14 @@ describe('flags', () => {
     expect(() => parseDuration('5 minutes')).toThrow('invalid duration');
     expect(() => managerOptions(parseFlags(['--bogus', 'x']), {})).toThrow('unknown flag --bogus');
   });
+
+  test('kubeconfig Secrets: the operator namespace, plus --kubeconfig-secret-namespaces', () => {
+    expect(managerOptions(parseFlags([]), {}).secretNamespaces).toEqual(['discovery-system']);
+    expect(managerOptions(parseFlags(['--leader-election-namespace', 'le']), {}).secretNamespaces).toEqual(['le']);
+    const both = managerOptions(parseFlags(['--kubeconfig-secret-namespaces=sites,ops']), { POD_NAMESPACE: 'ops' });
+    expect(both.secretNamespaces).toEqual(['ops', 'sites']);
+    expect(() => managerOptions(parseFlags(['--kubeconfig-secret-namespaces', 'a,../b']), {})).toThrow(
+      '--kubeconfig-secret-namespaces: "../b" is not a namespace name',
+    );
+  });
 });

@@ -1,5 +1,5 @@
 // `discovery render`: the three samples render into per-site directories; a second render into the same DIR reuses
-// DIR/secrets.yaml and is byte-identical; --secrets supplies existing credentials.
+// DIR/secrets.yaml and is byte-identical; --secrets supplies existing credentials (file safety: test/unit/security).
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ describe('discovery render', () => {
     expect(snapshotDir(dir)).toEqual(first);
   });
 
-  test('--secrets: given credentials are used; stale unit files are removed', async () => {
+  test('--secrets: given credentials are used and completed in that file; hand-written files are left alone', async () => {
     const dir = join(tmp, 'given');
     const secretsFile = join(tmp, 'given-secrets.yaml');
     writeFileSync(secretsFile, 'database-root:\n  password: supersecret\n');
@@ -63,11 +63,12 @@ describe('discovery render', () => {
       secretsFile,
     ];
     expect(await runRender(args, quietIO())).toBe(0);
-    const saved = load(readFileSync(join(dir, 'secrets.yaml'), 'utf8')) as Record<string, Record<string, string>>;
+    const saved = load(readFileSync(secretsFile, 'utf8')) as Record<string, Record<string, string>>;
     expect(saved['database-root']!.password).toBe('supersecret');
+    expect(readdirSync(dir)).not.toContain('secrets.yaml');
     writeFileSync(join(dir, 'edge-1', '42-stale-unit.yaml'), '---\n');
     expect(await runRender(args, quietIO())).toBe(0);
-    expect(readdirSync(join(dir, 'edge-1'))).not.toContain('42-stale-unit.yaml');
+    expect(readdirSync(join(dir, 'edge-1'))).toContain('42-stale-unit.yaml'); // not written by render: kept
   });
 
   test('bad usage exits 2; several clouds need --name', async () => {

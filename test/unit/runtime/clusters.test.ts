@@ -71,6 +71,7 @@ describe('MemberClusters', () => {
     let current: SecretLike | undefined = secret(kubeconfig('https://10.0.0.1:6443'), '1');
     const rebuilt: [string, string | undefined][] = [];
     const clusters = new MemberClusters({
+      secretNamespaces: ['discovery-system'],
       getSecret: () => current,
       onRebuilt: (c: MemberClients, prev?: MemberClients) => rebuilt.push([c.server, prev?.server]),
     });
@@ -94,7 +95,7 @@ describe('MemberClusters', () => {
 
   test('a vanished or broken Secret drops the cached clients', async () => {
     let current: SecretLike | undefined = secret(kubeconfig('https://10.0.0.1:6443'), '1');
-    const clusters = new MemberClusters({ getSecret: () => current });
+    const clusters = new MemberClusters({ secretNamespaces: ['discovery-system'], getSecret: () => current });
     await clusters.clientsFor('edge-1', ref);
     current = undefined;
     await expect(clusters.clientsFor('edge-1', ref)).rejects.toMatchObject({ reason: 'SecretNotFound' });

@@ -37,7 +37,20 @@ const edgeSiteSpec: SchemaNode = object(
           pattern: '^[-._a-zA-Z0-9]+$',
         }),
       },
-      { required: ['namespace', 'name'], description: 'Secret holding a kubeconfig for the member cluster.' },
+      {
+        required: ['namespace', 'name'],
+        description:
+          'Secret holding a kubeconfig for the member cluster (inline credentials only). The operator reads it only from its own namespace and the namespaces of --kubeconfig-secret-namespaces.',
+        rules: [
+          rule<{ namespace: string }>({
+            rule: "!(self.namespace in ['kube-system', 'kube-public', 'kube-node-lease'])",
+            message:
+              'kubeconfig Secrets are never read from kube-system, kube-public or kube-node-lease: put it in the operator namespace',
+            fieldPath: '.namespace',
+            check: (self) => !['kube-system', 'kube-public', 'kube-node-lease'].includes(self.namespace),
+          }),
+        ],
+      },
     ),
     region: string({
       description: 'Region of the site; also its Keystone region where the topology has one region per site.',
