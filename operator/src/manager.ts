@@ -24,6 +24,7 @@ import { ReferencedSecrets } from './runtime/secrets.js';
 import { WriteGate, WritesStoppedError, gatedApiClient } from './runtime/writegate.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { OperatorMetrics } from './runtime/metrics.js';
+import { loggingQueueHooks } from './runtime/reconcile-log.js';
 import { describeError } from './runtime/redact.js';
 import { WorkQueue } from './runtime/workqueue.js';
 
@@ -209,7 +210,7 @@ export class Manager {
         reconcile: (key) => c.reconcile(key),
         concurrency: this.options.concurrency,
         maxDelayMs: c.queue.maxDelayMs,
-        hooks: this.metrics.queueHooks(c.name),
+        hooks: loggingQueueHooks(this.logger, c.name, this.metrics.queueHooks(c.name)),
       });
       this.queues.set(c.name, queue);
       queue.start();

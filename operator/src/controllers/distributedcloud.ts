@@ -49,7 +49,7 @@ import {
   type SiteState,
 } from './dc-decide.js';
 import { observeSites, type ObservedSite } from './dc-observe.js';
-import { deleteGeneratedSecrets, ensureGeneratedSecrets } from './generated-secrets.js';
+import { ensureGeneratedSecrets } from './generated-secrets.js';
 import { failedStatus, transitions } from './status.js';
 
 export class DistributedCloudController implements Controller {
@@ -155,7 +155,7 @@ export class DistributedCloudController implements Controller {
       await this.writeStatus(dc, outcome.status);
       return { requeueAfter: outcome.requeueAfterMs };
     }
-    await deleteGeneratedSecrets(this.ctx.core, dc);
+    // the generated-secrets Secret goes with the DistributedCloud: its ownerReference hands it to the garbage collector
     await this.patchMetadata(dc, { finalizers: (dc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) });
     this.ctx.metrics.forgetDistributedCloud(key);
     log.info('teardown complete; finalizer removed', { abandoned: decision.abandoned });

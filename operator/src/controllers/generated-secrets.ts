@@ -1,8 +1,11 @@
 // The generated-credentials Secret of a DistributedCloud in the management cluster: created once with everything the
-// plan needs, extended with the keys a grown plan adds, never changed otherwise, read back on every reconcile, and
-// deleted last at teardown. The Secret itself is built by render/generated-secrets.ts, as for `discovery render`.
+// plan needs, extended with the keys a grown plan adds, never changed otherwise, read back on every reconcile. It
+// carries an ownerReference to its DistributedCloud, so the garbage collector removes it once the DistributedCloud is
+// gone (after teardown): the operator needs no permission to delete Secrets. The Secret itself is built by
+// render/generated-secrets.ts, as for `discovery render`.
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
+import { API_VERSION } from '../api/schema/common.js';
 import type { DistributedCloud } from '../api/types.js';
 import { isNotFound } from '../engine/apply.js';
 import {
@@ -17,12 +20,20 @@ import {
 } from '../render/index.js';
 import { mergePatch } from './context.js';
 
-export type SecretsApi = Pick<
-  CoreV1Api,
-  'readNamespacedSecret' | 'createNamespacedSecret' | 'patchNamespacedSecret' | 'deleteNamespacedSecret'
->;
+export type SecretsApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret' | 'patchNamespacedSecret'>;
 
 type Owner = Pick<DistributedCloud, 'metadata'>;
+
+/**
+ * The reference that ties the Secret's lifetime to its DistributedCloud (none without a uid, e.g. for objects not read
+ * from the API server). Not a controller reference: a Secret left by a deleted DistributedCloud of the same name may
+ * still carry that one's reference, and only one reference may be the controller.
+ */
+export function generatedSecretsOwnerReference(dc: Owner): V1OwnerReference | undefined {
+  const uid = dc.metadata.uid;
+  if (!uid) return undefined;
+  return { apiVersion: API_VERSION, kind: 'DistributedCloud', name: dc.metadata.name ?? '', uid };
+}
 
 /** The credentials of `dc`, with every `required` one present in the stored Secret (created or extended here). */
 export async function ensureGeneratedSecrets(
@@ -33,41 +44,42 @@ export async function ensureGeneratedSecrets(
 ): Promise<GeneratedSecrets> {
   const namespace = dc.metadata.namespace ?? 'default';
   const name = generatedSecretsName(dc);
-  let existing: GeneratedSecrets | undefined;
+  const ownerRef = generatedSecretsOwnerReference(dc);
+  let stored: { data?: Record<string, string>; metadata?: { ownerReferences?: V1OwnerReference[] } } | undefined;
   try {
-    existing = generatedSecretsFromData((await core.readNamespacedSecret({ name, namespace })).data);
+    stored = await core.readNamespacedSecret({ name, namespace });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const values = generateMissingSecrets(existing ?? {}, required, random);
-  if (existing === undefined) {
+  if (stored === undefined) {
+    const values = generateMissingSecrets({}, required, random);
+    const object = generatedSecretsObject(dc, values);
+    const body = ownerRef ? { ...object, metadata: { ...object.metadata, ownerReferences: [ownerRef] } } : object;
     try {
-      await core.createNamespacedSecret({ namespace, body: generatedSecretsObject(dc, values) });
+      await core.createNamespacedSecret({ namespace, body });
       return values;
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
       // created concurrently (another replica, a previous attempt): read back what won
-      const secret = await core.readNamespacedSecret({ name, namespace });
-      return generateMissingSecrets(generatedSecretsFromData(secret.data), required, random);
+      stored = await core.readNamespacedSecret({ name, namespace });
     }
   }
+  const existing = generatedSecretsFromData(stored.data);
+  const values = generateMissingSecrets(existing, required, random);
   const added = addedSecrets(existing, values);
-  if (Object.keys(added).length > 0)
+  const refs = stored.metadata?.ownerReferences ?? [];
+  const missingRef = ownerRef !== undefined && !refs.some((r) => r.uid === ownerRef.uid);
+  if (Object.keys(added).length > 0 || missingRef)
     await core.patchNamespacedSecret(
-      { name, namespace, body: { data: generatedSecretsObject(dc, added).data } },
+      {
+        name,
+        namespace,
+        body: {
+          ...(missingRef ? { metadata: { ownerReferences: [...refs, ownerRef] } } : {}),
+          ...(Object.keys(added).length > 0 ? { data: generatedSecretsObject(dc, added).data } : {}),
+        },
+      },
       mergePatch,
     );
   return values;
-}
-
-/** Deletes the Secret (gone already counts as done). */
-export async function deleteGeneratedSecrets(core: SecretsApi, dc: Owner): Promise<void> {
-  try {
-    await core.deleteNamespacedSecret({
-      name: generatedSecretsName(dc),
-      namespace: dc.metadata.namespace ?? 'default',
-    });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
 }

@@ -3,6 +3,7 @@
 // stopOnFailure holds the starts back when a repair is refused; teardown reports namespaces gone or not. And the
 // generated-secrets Secret the operator stores is the one `discovery render` writes, created once, then only extended.
 import { describe, expect, test } from '@jest/globals';
+import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { DistributedCloud } from '../../../operator/src/api/types.js';
 import { act, actTeardown, type ActContext } from '../../../operator/src/controllers/dc-act.js';
 import type { Decision, TeardownDecision } from '../../../operator/src/controllers/dc-decide.js';
@@ -227,29 +228,31 @@ describe('actTeardown', () => {
 
 describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)', () => {
   const owner: Pick<DistributedCloud, 'metadata'> = { metadata: { name: 'demo', namespace: 'openstack' } };
-  function fakeApi(initial?: Record<string, string>, race?: Record<string, string>) {
+  function fakeApi(initial?: Record<string, string>, race?: Record<string, string>, initialRefs?: V1OwnerReference[]) {
     let stored = initial;
+    let refs = initialRefs;
     const writes: Array<{ verb: string; body: unknown }> = [];
     const api = {
       readNamespacedSecret: async () => {
         if (!stored) throw Object.assign(new Error('not found'), { code: 404 });
-        return { data: stored };
+        return { data: stored, metadata: refs ? { ownerReferences: refs } : {} };
       },
-      createNamespacedSecret: async ({ body }: { body: { data: Record<string, string> } }) => {
+      createNamespacedSecret: async ({ body }: { body: V1Secret }) => {
         writes.push({ verb: 'create', body });
         if (race) {
           stored = race;
           throw Object.assign(new Error('exists'), { code: 409 });
         }
         stored = body.data;
+        refs = body.metadata?.ownerReferences;
       },
-      patchNamespacedSecret: async ({ body }: { body: { data: Record<string, string> } }) => {
+      patchNamespacedSecret: async ({ body }: { body: V1Secret }) => {
         writes.push({ verb: 'patch', body });
         stored = { ...stored, ...body.data };
+        refs = body.metadata?.ownerReferences ?? refs;
       },
-      deleteNamespacedSecret: async () => undefined,
     } as unknown as SecretsApi;
-    return { api, writes, stored: () => stored };
+    return { api, writes, stored: () => stored, refs: () => refs };
   }
   const counter = () => {
     let n = 0;
@@ -288,5 +291,31 @@ describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)
     expect(await ensureGeneratedSecrets(api, owner, required, counter())).toEqual({
       'database-root': { password: 'theirs' },
     });
+  });
+  test('tied to its DistributedCloud by an ownerReference, so the garbage collector removes it (no delete needed)', async () => {
+    const live: Pick<DistributedCloud, 'metadata'> = { metadata: { ...owner.metadata, uid: 'uid-1' } };
+    const ref = {
+      apiVersion: 'discovery.beyondtheclouds.io/v1alpha1',
+      kind: 'DistributedCloud',
+      name: 'demo',
+      uid: 'uid-1',
+    };
+    const created = fakeApi();
+    await ensureGeneratedSecrets(created.api, live, required, counter());
+    expect(created.refs()).toEqual([ref]);
+    // not a controller reference: a leftover of a deleted namesake may hold that one
+    expect(created.refs()?.[0]?.controller).toBeUndefined();
+
+    // a Secret from before (no reference) or from a deleted DistributedCloud of the same name gains ours, keeps theirs
+    const old = { ...ref, uid: 'uid-0' };
+    const adopted = fakeApi(created.stored(), undefined, [old]);
+    await ensureGeneratedSecrets(adopted.api, live, required, counter());
+    expect(adopted.writes).toEqual([{ verb: 'patch', body: { metadata: { ownerReferences: [old, ref] } } }]);
+    expect(adopted.refs()).toEqual([old, ref]);
+
+    // already ours: nothing written
+    const again = fakeApi(created.stored(), undefined, [ref]);
+    await ensureGeneratedSecrets(again.api, live, required, counter());
+    expect(again.writes).toEqual([]);
   });
 });
