@@ -2,7 +2,14 @@
 // so fleet-teardown.ts stops it unless DISCOVERY_KEEP_FLEET=1); a partly running fleet is repaired and left running.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultFleetOptions, fleetStatus, fleetUp, type FleetOptions } from '../../hack/fleet/fleet.js';
+import {
+  defaultFleetOptions,
+  fleetDown,
+  fleetStatus,
+  fleetUp,
+  hasRealNodes,
+  type FleetOptions,
+} from '../../hack/fleet/fleet.js';
 import { realFleetOptions } from './fleet.js';
 
 /** The fleet a jest project runs on: the real-node project has its own (mixed nodes), the others the kwok one. */
@@ -15,8 +22,17 @@ export default async function globalSetup(project?: string): Promise<void> {
   const opts = fleetOptionsFor(project);
   const health = await fleetStatus(opts);
   const healthy = health.length === opts.edges + 1 && health.every((h) => h.ready);
-  if (healthy) {
+  if (healthy && !hasRealNodes(opts)) {
     process.stderr.write(`\n[fleet] reusing the running fleet (${health.map((h) => h.name).join(', ')})\n`);
+    return;
+  }
+  if (healthy) {
+    // Real nodes hold what was imported and applied when they started: `up` again (idempotent, a few seconds)
+    // imports images built since (a new operator image) and re-applies the add-ons.
+    process.stderr.write(
+      `\n[fleet] reusing the running fleet (${health.map((h) => h.name).join(', ')}); refreshing images and add-ons\n`,
+    );
+    await fleetUp(opts);
     return;
   }
   // Only a fleet this run creates from nothing is ours to tear down; a partly running one is repaired and left up.
@@ -35,5 +51,15 @@ export default async function globalSetup(project?: string): Promise<void> {
       })\n`,
     );
   }
-  await fleetUp(opts);
+  try {
+    await fleetUp(opts);
+  } catch (error) {
+    // A fleet this run started and could not finish is removed (processes, namespaces, bridges, iptables rules), so
+    // a failed start leaves nothing behind on the host; DISCOVERY_KEEP_FLEET=1 keeps it for a look.
+    if (health.length === 0 && process.env.DISCOVERY_KEEP_FLEET !== '1') {
+      process.stderr.write(`[fleet] start failed: ${(error as Error).message}\n[fleet] removing what was started\n`);
+      await fleetDown(opts).catch((e: Error) => process.stderr.write(`[fleet] removal failed too: ${e.message}\n`));
+    }
+    throw error;
+  }
 }
