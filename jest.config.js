@@ -32,8 +32,8 @@ export default {
       displayName: 'real-nodes',
       testMatch: ['<rootDir>/test/real/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/harness/integration-env.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
+      globalSetup: '<rootDir>/test/harness/global-setup-real.mjs',
+      globalTeardown: '<rootDir>/test/harness/global-teardown-real.mjs',
     },
     // The images suite builds (or reuses) every image and runs them with a private dockerd: no fleet, root needed,
     // minutes when the image cache is cold. Opt-in (`npm run test:images` sets DISCOVERY_IMAGE_TESTS=1).
