@@ -1,11 +1,15 @@
 // Pure decisions about one unit from what its member cluster holds: is it started for its current inputs, which
-// objects drifted (missing, outdated or edited by someone else), and its state (pending/applying/ready/failed).
+// objects drifted (missing, outdated, or a value we set changed by someone else — engine/drift.ts), and its state (pending/applying/ready/failed).
 import type { UnitStatus } from '../api/types.js';
 import type { UnitState } from '../planner/types.js';
 import { hashOf } from '../render/hash.js';
 import { ANNOTATION_SPEC_HASH } from '../render/labels.js';
 import type { K8sObject } from '../render/types.js';
+import { FIELD_MANAGER } from './apply.js';
+import { appliedFieldsOf, fieldsShapeOf, managedDrift } from './drift.js';
 import { unitReadiness, type LiveObject } from './readiness.js';
+
+export { subsetEqual } from './drift.js';
 
 /** Identity of an object in a cluster: kind/namespace/name (kinds we render are unambiguous across groups). */
 export function objectId(obj: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
@@ -17,56 +21,51 @@ export function unitInputHash(objects: readonly K8sObject[]): string {
   return hashOf(objects.map((o) => [objectId(o), o.metadata.annotations?.[ANNOTATION_SPEC_HASH] ?? hashOf(o)]));
 }
 
-/**
- * Whether `live` holds every value `desired` sets: objects key by key, arrays element by element with the same
- * length, scalars equal. Fields the API server defaults (absent from desired) are ignored.
- */
-export function subsetEqual(desired: unknown, live: unknown): boolean {
-  if (Array.isArray(desired)) {
-    if (!Array.isArray(live) || live.length !== desired.length) return false;
-    return desired.every((d, i) => subsetEqual(d, live[i]));
-  }
-  if (desired !== null && typeof desired === 'object') {
-    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-    const l = live as Record<string, unknown>;
-    return Object.entries(desired as Record<string, unknown>).every(
-      ([k, v]) => v === undefined || subsetEqual(v, l[k]),
-    );
-  }
-  if (desired === live) return true;
-  // the API server returns numbers we send as strings in a few places (e.g. intstr ports) and vice versa
-  return desired !== undefined && live !== undefined && live !== null && String(desired) === String(live);
-}
-
 const DATA_FIELDS = ['data', 'binaryData', 'stringData'] as const;
+const CONFIG_KINDS = new Set(['ConfigMap', 'Secret']);
 
 /**
- * Why a live object differs from what we apply, or undefined when it matches: missing, outdated (another version
- * of our inputs), or changed by someone else (a field we set has another value; for ConfigMaps/Secrets the data
- * must match exactly, extra keys included).
+ * Why a live object differs from what we apply, or undefined when it matches: missing, being deleted, outdated
+ * (another version of our inputs), or a value we set changed or removed by someone else. Only what we set counts,
+ * read through managedFields (engine/drift.ts): what other managers add (sidecar containers, env entries, labels,
+ * annotations, server defaults) is not drift, nor is a value we still own (the API server's normalisation of our
+ * apply, or a mutating webhook's rewrite of it); a value we set that another manager took over or removed is.
+ * Exception: a ConfigMap's or Secret's data is configuration as a whole, so it must match exactly, extra keys
+ * included (they are replaced).
  */
-export function driftOf(desired: K8sObject, live: LiveObject | undefined): string | undefined {
+export function driftOf(
+  desired: K8sObject,
+  live: LiveObject | undefined,
+  fieldManager: string = FIELD_MANAGER,
+): string | undefined {
   if (!live) return 'missing';
   if (live.metadata?.deletionTimestamp) return 'being deleted';
   const want = desired.metadata.annotations?.[ANNOTATION_SPEC_HASH];
   if (want !== undefined && live.metadata?.annotations?.[ANNOTATION_SPEC_HASH] !== want) return 'outdated';
-  if (desired.kind === 'ConfigMap' || desired.kind === 'Secret') {
+  const config = CONFIG_KINDS.has(desired.kind);
+  if (config) {
     for (const field of DATA_FIELDS) {
+      if (field === 'stringData') continue; // never returned by the server; folded into data
       const d = (desired[field] ?? {}) as Record<string, unknown>;
       const l = (live[field] ?? {}) as Record<string, unknown>;
       const keys = new Set([...Object.keys(d), ...Object.keys(l)]);
-      if (field === 'stringData') continue; // never returned by the server; folded into data
       for (const k of keys) if (d[k] !== l[k]) return `${field}.${k} changed`;
     }
   }
-  for (const [field, value] of Object.entries(desired)) {
+  const ours = appliedFieldsOf(live, fieldManager);
+  const shape = fieldsShapeOf(live);
+  const paths: string[][] = [
+    ['metadata', 'labels'],
+    ['metadata', 'annotations'],
+  ];
+  for (const field of Object.keys(desired)) {
     if (field === 'apiVersion' || field === 'kind' || field === 'metadata' || field === 'status') continue;
-    if (
-      (desired.kind === 'ConfigMap' || desired.kind === 'Secret') &&
-      (DATA_FIELDS as readonly string[]).includes(field)
-    )
-      continue;
-    if (!subsetEqual(value, live[field])) return `${field} changed`;
+    if (config && (DATA_FIELDS as readonly string[]).includes(field)) continue;
+    paths.push([field]);
+  }
+  for (const path of paths) {
+    const reason = managedDrift(desired, live, path, ours, shape);
+    if (reason !== undefined) return reason;
   }
   return undefined;
 }

@@ -60,12 +60,12 @@ describe('subsetEqual / driftOf', () => {
     expect(driftOf(deploy, outdated)).toBe('outdated');
     const scaled = liveOf(deploy);
     (scaled.spec as Record<string, unknown>).replicas = 5;
-    expect(driftOf(deploy, scaled)).toBe('spec changed');
+    expect(driftOf(deploy, scaled)).toBe('spec.replicas changed');
     const imageEdited = liveOf(deploy);
     (
       imageEdited.spec as { template: { spec: { containers: Array<{ image: string }> } } }
     ).template.spec.containers[0]!.image = 'evil';
-    expect(driftOf(deploy, imageEdited)).toBe('spec changed');
+    expect(driftOf(deploy, imageEdited)).toBe('spec.template.spec.containers[name=keystone].image changed');
   });
 
   test('ConfigMap/Secret data must match exactly, extra keys included', () => {
