@@ -2,7 +2,7 @@
 // lines under .fleet/test-logs/), and helpers to install CRDs and sample EdgeSites, create DistributedClouds in fresh
 // namespaces, wait for status with readable failures, and list the objects a DistributedCloud owns in member clusters.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
+import { dump, loadAll } from 'js-yaml';
 import type { DistributedCloud, EdgeSite } from '../../operator/src/api/types.js';
 import { GROUP, VERSION } from '../../operator/src/api/types.js';
 import { validateDistributedCloud } from '../../operator/src/api/validate.js';
@@ -126,6 +126,82 @@ export interface OperatorOptions {
   leaderElectionId?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /**
+   * Whose credentials the operator runs with: `chart` (default) — a ServiceAccount token bound to exactly the RBAC the
+   * Helm chart ships (rendered from charts/discovery-operator), so every scenario proves the chart grants what the
+   * code needs; `admin` — the fleet's admin kubeconfig.
+   */
+  credentials?: 'chart' | 'admin';
+}
+
+const HELM = path.join(REPO_ROOT, '.tools', 'bin', 'helm');
+const CHART = path.join(REPO_ROOT, 'charts', 'discovery-operator');
+const chartKubeconfigs = new Map<string, Promise<string>>();
+
+/**
+ * A kubeconfig for the operator under the chart's identity: the chart's ServiceAccount and RBAC (templates
+ * serviceaccount.yaml and rbac.yaml, rendered by `helm template` with this scenario's Lease name) applied to the
+ * management cluster, and a token of that ServiceAccount (`kubectl create token`). The file is 0600 under LOG_DIR.
+ */
+export function chartIdentityKubeconfig(fleet: TestFleet, scenario: string, leaseId: string): Promise<string> {
+  const key = `${scenario}/${leaseId}`;
+  let made = chartKubeconfigs.get(key);
+  if (!made) {
+    made = makeChartIdentityKubeconfig(fleet, scenario, leaseId);
+    chartKubeconfigs.set(key, made);
+    made.catch(() => chartKubeconfigs.delete(key));
+  }
+  return made;
+}
+
+async function makeChartIdentityKubeconfig(fleet: TestFleet, scenario: string, leaseId: string): Promise<string> {
+  const mgmt = fleet.management;
+  const name = `discovery-e2e-${scenario}`;
+  const { stdout: manifests } = await run(
+    HELM,
+    [
+      'template',
+      name,
+      CHART,
+      '--namespace',
+      LEASE_NAMESPACE,
+      '--set',
+      `fullnameOverride=${name}`,
+      '--set',
+      `operator.leaderElection.id=${leaseId}`,
+      '--show-only',
+      'templates/serviceaccount.yaml',
+      '--show-only',
+      'templates/rbac.yaml',
+    ],
+    { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const file = path.join(LOG_DIR, `rbac-${scenario}.yaml`);
+  mkdirSync(LOG_DIR, { recursive: true });
+  writeFileSync(file, manifests);
+  await kubectl(mgmt, 'create', 'namespace', LEASE_NAMESPACE).catch(() => undefined);
+  await kubectl(mgmt, 'apply', '--server-side', '--force-conflicts', '--field-manager=e2e-tests', '-f', file);
+  const token = (await kubectl(mgmt, '-n', LEASE_NAMESPACE, 'create', 'token', name, '--duration=4h')).trim();
+  const admin = mgmt.kubeConfig();
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error(`no current cluster in ${mgmt.kubeconfigPath}`);
+  const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'mgmt',
+        cluster: { server: cluster.server, ...(caData ? { 'certificate-authority-data': caData } : {}) },
+      },
+    ],
+    users: [{ name, user: { token } }],
+    contexts: [{ name, context: { cluster: 'mgmt', user: name } }],
+    'current-context': name,
+  };
+  const out = path.join(LOG_DIR, `kubeconfig-${scenario}-${process.pid}.yaml`);
+  writeFileSync(out, dump(kubeconfig), { mode: 0o600 });
+  return out;
 }
 
 export interface LogEntry {
@@ -149,6 +225,8 @@ export class OperatorProcess {
   private exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   exited?: { code: number | null; signal: NodeJS.Signals | null };
   private starts = 0;
+  /** The kubeconfig the process runs with (see OperatorOptions.credentials). */
+  kubeconfigPath?: string;
 
   constructor(readonly options: OperatorOptions) {
     this.identity = options.identity ?? `e2e-${options.scenario}-${process.pid}`;
@@ -161,7 +239,7 @@ export class OperatorProcess {
     const o = this.options;
     return [
       '--kubeconfig',
-      o.fleet.management.kubeconfigPath,
+      this.kubeconfigPath ?? o.fleet.management.kubeconfigPath,
       '--http-port',
       String(this.port),
       '--identity',
@@ -181,6 +259,10 @@ export class OperatorProcess {
   async start(): Promise<this> {
     if (this.child && !this.exited) throw new Error(`operator ${this.identity} already running`);
     if (!existsSync(MAIN)) throw new Error(`${MAIN} does not exist yet`);
+    this.kubeconfigPath ??=
+      this.options.credentials === 'admin'
+        ? this.options.fleet.management.kubeconfigPath
+        : await chartIdentityKubeconfig(this.options.fleet, this.options.scenario, this.leaderElectionId);
     if (!this.port || this.starts > 0) this.port = await freePort();
     this.starts++;
     const fd = openSync(this.logPath, 'a');

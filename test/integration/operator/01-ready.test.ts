@@ -1,12 +1,15 @@
 // Scenario 1: the distributed sample across core + three edges reaches Ready under the real operator; kubectl wait and
 // kubectl get dc agree; the recorded startedAt/readyAt show no unit started before all its dependencies were Ready;
 // every planned unit has objects in the member cluster it targets.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DistributedCloud } from '../../../operator/src/api/types.js';
 import { applySite } from '../../../operator/src/render/endpoints.js';
 import { labelValue } from '../../../operator/src/render/labels.js';
 import { testFleet } from '../../harness/fleet.js';
 import {
+  KUBECTL,
   UNIT_LABEL,
   createDistributedCloud,
   createTestNamespace,
@@ -23,6 +26,7 @@ import {
   type TestNamespace,
 } from '../../harness/operator.js';
 
+const execFileP = promisify(execFile);
 const fleet = testFleet();
 const NAME = 'e2e-ready';
 let ns: TestNamespace;
@@ -124,5 +128,23 @@ describe('operator e2e: the distributed sample reaches Ready', () => {
     // A namespace for the DC in each edge cluster, owned (labelled) by it.
     const namespaces = owned.filter((o) => o.kind === 'Namespace').map((o) => o.cluster);
     expect(namespaces.sort()).toEqual(['edge-1', 'edge-2', 'edge-3']);
+  });
+  test("the operator ran under the chart's ServiceAccount and was never refused", async () => {
+    // Its kubeconfig is a token of the ServiceAccount the chart renders, bound to the chart's RBAC only.
+    expect(op!.kubeconfigPath).not.toBe(fleet.management.kubeconfigPath);
+    const { stdout } = await execFileP(KUBECTL, [
+      '--kubeconfig',
+      op!.kubeconfigPath!,
+      'auth',
+      'whoami',
+      '-o',
+      'jsonpath={.status.userInfo.username}',
+    ]);
+    expect(stdout).toBe('system:serviceaccount:discovery-system:discovery-e2e-ready');
+    // Every failed reconcile is logged (runtime/reconcile-log.ts): none was a permission the chart does not grant.
+    const refused = op!
+      .logEntries()
+      .filter((e) => /forbidden|cannot (get|list|watch|create|patch|update|delete)/i.test(JSON.stringify(e)));
+    expect(refused).toEqual([]);
   });
 });
