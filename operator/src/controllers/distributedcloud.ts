@@ -15,6 +15,7 @@ import {
   renderUnit,
   RenderError,
   requiredSecrets,
+  type GeneratedSecrets,
   type K8sObject,
   type RenderContext,
 } from '../render/index.js';
@@ -22,7 +23,7 @@ import { LABEL_DC_NAMESPACE, labelValue } from '../render/labels.js';
 import { getCondition } from '../runtime/conditions.js';
 import { objectKey } from '../runtime/informer.js';
 import { withContext, type Logger } from '../runtime/logger.js';
-import { PermanentError, type ReconcileResult } from '../runtime/workqueue.js';
+import { PermanentError, TemporaryError, type ReconcileResult } from '../runtime/workqueue.js';
 import {
   edgeSiteChanged,
   edgeSitesUsingSecret,
@@ -49,7 +50,9 @@ import {
   type SiteState,
 } from './dc-decide.js';
 import { observeSites, type ObservedSite } from './dc-observe.js';
-import { ensureGeneratedSecrets } from './generated-secrets.js';
+import { ensureGeneratedSecrets, GeneratedSecretsLostError } from './generated-secrets.js';
+
+const LOST_SECRETS_REASON = 'GeneratedSecretsLost';
 import { failedStatus, transitions } from './status.js';
 
 export class DistributedCloudController implements Controller {
@@ -96,7 +99,7 @@ export class DistributedCloudController implements Controller {
       log.info('finalizer added');
       return {}; // the update event brings us back
     }
-    const secrets = await ensureGeneratedSecrets(this.ctx.core, dc, requiredSecrets(plan));
+    const secrets = await this.generatedSecrets(dc, plan, now, log);
     const sites = new Map(edgeSites.map((s) => [s.metadata.name ?? '', s]));
     const renderCtx = createRenderContext({ dc: { ...dc, spec }, sites, plan, secrets });
     // every site we may hold objects on: the plan's, plus those listed in the previous status (dropped sites)
@@ -120,6 +123,26 @@ export class DistributedCloudController implements Controller {
       await recordEvent(this.ctx, dc, t.type, t.reason, t.message);
     this.ctx.metrics.setUnitsByPhase(key, outcome.phases);
     return { requeueAfter: outcome.requeueAfterMs };
+  }
+
+  /**
+   * The generated credentials; once any unit was started with them a missing Secret is lost, not new: reported
+   * (Degraded, a Warning Event) and retried every 15 s, never regenerated over live databases.
+   */
+  private async generatedSecrets(dc: Dc, plan: Plan, now: Date, log: Logger): Promise<GeneratedSecrets> {
+    const started = (dc.status?.units ?? []).some((u) => u.startedAt !== undefined);
+    try {
+      return await ensureGeneratedSecrets(this.ctx.core, dc, requiredSecrets(plan), { mustExist: started });
+    } catch (error) {
+      if (!(error instanceof GeneratedSecretsLostError)) throw error;
+      const already = getCondition(dc.status?.conditions, 'Degraded')?.reason === LOST_SECRETS_REASON;
+      await this.writeStatus(dc, failedStatus(dc, LOST_SECRETS_REASON, error.message, now));
+      if (!already) {
+        log.warn('generated secrets lost', { error: error.message });
+        await recordEvent(this.ctx, dc, 'Warning', LOST_SECRETS_REASON, error.message);
+      }
+      throw new TemporaryError(error.message, 15_000);
+    }
   }
 
   /** Deletion: teardown in reverse dependency order across sites, namespaces, generated secrets, then finalizer. */

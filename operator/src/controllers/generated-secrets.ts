@@ -35,13 +35,29 @@ export function generatedSecretsOwnerReference(dc: Owner): V1OwnerReference | un
   return { apiVersion: API_VERSION, kind: 'DistributedCloud', name: dc.metadata.name ?? '', uid };
 }
 
+/**
+ * The Secret is gone although the cloud already runs on the credentials it held (its databases, bus and Keystone
+ * users were created with them): generating new ones would lock every service out of its own data, so this is
+ * reported instead, until the Secret is restored.
+ */
+export class GeneratedSecretsLostError extends Error {
+  override readonly name = 'GeneratedSecretsLostError';
+}
+
+export interface EnsureOptions {
+  /** The Secret must exist already (units were started with its values): a missing one is lost, not new. */
+  mustExist?: boolean;
+  random?: RandomBytes;
+}
+
 /** The credentials of `dc`, with every `required` one present in the stored Secret (created or extended here). */
 export async function ensureGeneratedSecrets(
   core: SecretsApi,
   dc: Owner,
   required: RequiredSecret[],
-  random: RandomBytes = (n) => randomBytes(n),
+  options: EnsureOptions = {},
 ): Promise<GeneratedSecrets> {
+  const random = options.random ?? ((n: number) => randomBytes(n));
   const namespace = dc.metadata.namespace ?? 'default';
   const name = generatedSecretsName(dc);
   const ownerRef = generatedSecretsOwnerReference(dc);
@@ -50,6 +66,13 @@ export async function ensureGeneratedSecrets(
     stored = await core.readNamespacedSecret({ name, namespace });
   } catch (error) {
     if (!isNotFound(error)) throw error;
+  }
+  if (stored === undefined && options.mustExist) {
+    throw new GeneratedSecretsLostError(
+      `the generated-secrets Secret ${namespace}/${name} is missing but units were already started with its ` +
+        'credentials; new ones would lock the services out of their databases: restore the Secret from a backup ' +
+        '(or delete and recreate the DistributedCloud to start over)',
+    );
   }
   if (stored === undefined) {
     const values = generateMissingSecrets({}, required, random);

@@ -1,10 +1,13 @@
 // Scenario 2: drift in member clusters is repaired — a Deployment deleted in an edge cluster comes back (new uid,
-// Available again) and an owned ConfigMap / Secret edited by hand gets its rendered data back (extra keys removed).
+// Available again) and an owned ConfigMap / Secret edited by hand gets its rendered data back (extra keys removed);
+// a lost generated-secrets Secret is reported, never regenerated, and the cloud recovers once it is restored.
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
+import { generatedSecretsName } from '../../../operator/src/render/index.js';
 import {
+  conditionOf,
   createDistributedCloud,
   createTestNamespace,
   finishScenario,
@@ -15,6 +18,7 @@ import {
   ref,
   smallDistributedCloud,
   startOperator,
+  waitForCondition,
   waitForReady,
   type OperatorProcess,
   type OwnedObject,
@@ -85,6 +89,53 @@ describe('operator e2e: drift repair', () => {
     await expectRestoredAfterEdit('edge-3', secrets[0]!, false);
     await waitForReady(fleet, ns.name, NAME, { timeoutMs: 120_000, operators: [op!] });
   }, 300_000);
+  test('a lost generated-secrets Secret is reported and never regenerated; restored, the cloud recovers', async () => {
+    const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
+    const name = generatedSecretsName({ metadata: { name: NAME, namespace: ns.name } });
+    const saved = await core.readNamespacedSecret({ name, namespace: ns.name });
+    await core.deleteNamespacedSecret({ name, namespace: ns.name });
+    // The next reconcile (here: caused by an owned Service deleted in edge-2) finds the Secret gone.
+    const edge = fleet.cluster('edge-2');
+    const service = (await listOwnedObjects(edge, dcRef())).find((o) => o.kind === 'Service');
+    expect(service).toBeDefined();
+    await edge
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedService({ name: service!.name, namespace: service!.namespace! });
+    const degraded = await waitForCondition(fleet, ns.name, NAME, 'Degraded', 'True', {
+      message: /generated-secrets Secret .* is missing/,
+      operators: [op!],
+      timeoutMs: 120_000,
+    });
+    expect(conditionOf(degraded, 'Degraded')?.reason).toBe('GeneratedSecretsLost');
+    expect(conditionOf(degraded, 'Ready')?.status).toBe('False');
+    // Retried (every 15 s), and still not regenerated after a second attempt.
+    await eventually(
+      'a second failed attempt in the log',
+      async () =>
+        op!.logEntries().filter((e) => e.message === 'reconcile failed' && /generated-secrets/.test(String(e.error)))
+          .length >= 2,
+      { timeoutMs: 90_000 },
+    );
+    await expect(core.readNamespacedSecret({ name, namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    const events = (await core.listNamespacedEvent({ namespace: ns.name })).items;
+    expect(events.filter((e) => e.reason === 'GeneratedSecretsLost' && e.type === 'Warning')).toHaveLength(1);
+    // Restored from the backup: the same credentials, the deleted Service back, Ready again.
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: {
+        metadata: { name, labels: saved.metadata?.labels, ownerReferences: saved.metadata?.ownerReferences },
+        type: saved.type,
+        data: saved.data,
+      },
+    });
+    await waitForReady(fleet, ns.name, NAME, { timeoutMs: 180_000, operators: [op!] });
+    expect((await core.readNamespacedSecret({ name, namespace: ns.name })).data).toEqual(saved.data);
+    await edge
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedService({ name: service!.name, namespace: service!.namespace! });
+  }, 420_000);
 });
 
 /** Changes one data value (and adds a key when addKey) with another field manager; waits for the original data. */

@@ -7,7 +7,11 @@ import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { DistributedCloud } from '../../../operator/src/api/types.js';
 import { act, actTeardown, type ActContext } from '../../../operator/src/controllers/dc-act.js';
 import type { Decision, TeardownDecision } from '../../../operator/src/controllers/dc-decide.js';
-import { ensureGeneratedSecrets, type SecretsApi } from '../../../operator/src/controllers/generated-secrets.js';
+import {
+  ensureGeneratedSecrets,
+  GeneratedSecretsLostError,
+  type SecretsApi,
+} from '../../../operator/src/controllers/generated-secrets.js';
 import { NamespaceEnsurer } from '../../../operator/src/engine/apply.js';
 import type { Unit } from '../../../operator/src/planner/index.js';
 import { generatedSecretsFromData, generatedSecretsObject } from '../../../operator/src/render/index.js';
@@ -262,19 +266,19 @@ describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)
 
   test('created once with what the plan needs: exactly the Secret `discovery render` writes', async () => {
     const { api, writes } = fakeApi();
-    const values = await ensureGeneratedSecrets(api, owner, required, counter());
+    const values = await ensureGeneratedSecrets(api, owner, required, { random: counter() });
     expect(writes).toEqual([{ verb: 'create', body: generatedSecretsObject(owner, values) }]);
     expect(Object.keys(values)).toEqual(['database-root']);
   });
 
   test('read back as is; a grown plan only adds its keys; existing values never change', async () => {
     const first = fakeApi();
-    const values = await ensureGeneratedSecrets(first.api, owner, required, counter());
+    const values = await ensureGeneratedSecrets(first.api, owner, required, { random: counter() });
     const again = fakeApi(first.stored());
-    expect(await ensureGeneratedSecrets(again.api, owner, required, counter())).toEqual(values);
+    expect(await ensureGeneratedSecrets(again.api, owner, required, { random: counter() })).toEqual(values);
     expect(again.writes).toEqual([]);
     const grown = [...required, { name: 'kv-store', keys: { password: 'password' as const } }];
-    const more = await ensureGeneratedSecrets(again.api, owner, grown, counter());
+    const more = await ensureGeneratedSecrets(again.api, owner, grown, { random: counter() });
     expect(more['database-root']).toEqual(values['database-root']);
     expect(again.writes).toEqual([
       { verb: 'patch', body: { data: generatedSecretsObject(owner, { 'kv-store': more['kv-store']! }).data } },
@@ -288,7 +292,7 @@ describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)
       string
     >;
     const { api } = fakeApi(undefined, winner);
-    expect(await ensureGeneratedSecrets(api, owner, required, counter())).toEqual({
+    expect(await ensureGeneratedSecrets(api, owner, required, { random: counter() })).toEqual({
       'database-root': { password: 'theirs' },
     });
   });
@@ -301,7 +305,7 @@ describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)
       uid: 'uid-1',
     };
     const created = fakeApi();
-    await ensureGeneratedSecrets(created.api, live, required, counter());
+    await ensureGeneratedSecrets(created.api, live, required, { random: counter() });
     expect(created.refs()).toEqual([ref]);
     // not a controller reference: a leftover of a deleted namesake may hold that one
     expect(created.refs()?.[0]?.controller).toBeUndefined();
@@ -309,13 +313,27 @@ describe('ensureGeneratedSecrets (operator side of the generated-secrets Secret)
     // a Secret from before (no reference) or from a deleted DistributedCloud of the same name gains ours, keeps theirs
     const old = { ...ref, uid: 'uid-0' };
     const adopted = fakeApi(created.stored(), undefined, [old]);
-    await ensureGeneratedSecrets(adopted.api, live, required, counter());
+    await ensureGeneratedSecrets(adopted.api, live, required, { random: counter() });
     expect(adopted.writes).toEqual([{ verb: 'patch', body: { metadata: { ownerReferences: [old, ref] } } }]);
     expect(adopted.refs()).toEqual([old, ref]);
 
     // already ours: nothing written
     const again = fakeApi(created.stored(), undefined, [ref]);
-    await ensureGeneratedSecrets(again.api, live, required, counter());
+    await ensureGeneratedSecrets(again.api, live, required, { random: counter() });
     expect(again.writes).toEqual([]);
+  });
+  test('a missing Secret after units started is lost, not new: refused, nothing written', async () => {
+    const lost = fakeApi();
+    await expect(
+      ensureGeneratedSecrets(lost.api, owner, required, { mustExist: true, random: counter() }),
+    ).rejects.toThrow(GeneratedSecretsLostError);
+    expect(lost.writes).toEqual([]);
+    // with it present, mustExist changes nothing
+    const first = fakeApi();
+    const values = await ensureGeneratedSecrets(first.api, owner, required, { random: counter() });
+    const present = fakeApi(first.stored());
+    expect(await ensureGeneratedSecrets(present.api, owner, required, { mustExist: true, random: counter() })).toEqual(
+      values,
+    );
   });
 });
