@@ -60,8 +60,37 @@ function configDir(name: string, config: unknown, files: Record<string, string> 
   return dir;
 }
 
-function runArgs(id: string, image: string, uid: number, config: string, env: Record<string, string>): string[] {
+const runTrees = new Map<string, string>();
+
+/**
+ * The image's own /run, copied to a directory that is bind-mounted over /run. ctr's default spec puts a tmpfs on /run
+ * (hiding /run/apache2, /run/mysqld, /run/kolla of the image); containerd's CRI, which the nodes' kubelets use, drops
+ * that mount (oci.WithoutRunMount), so a pod sees the image's /run: this gives the containers here the same view.
+ */
+async function runDir(id: string, image: string): Promise<string> {
+  let tree = runTrees.get(image);
+  if (!tree) {
+    tree = path.join(work, `run-of-${image}`);
+    const mnt = path.join(work, `mnt-${image}`);
+    mkdirSync(mnt, { recursive: true });
+    await ctr(['images', 'mount', ref(image), mnt]);
+    try {
+      await run('cp', ['-a', `${mnt}/run`, tree]);
+    } finally {
+      await ctr(['images', 'unmount', mnt]).catch(() => {});
+      rmSync(mnt, { recursive: true, force: true });
+    }
+    runTrees.set(image, tree);
+  }
+  const dir = path.join(work, `run-${id}`);
+  await run('cp', ['-a', tree, dir]);
+  return dir;
+}
+
+async function runArgs(id: string, image: string, uid: number, config: string, env: Record<string, string>) {
   return [
+    '--mount',
+    `type=bind,src=${await runDir(id, image)},dst=/run,options=rbind:rw`,
     '--cgroup',
     containerd!.cgroup(id),
     '--user',
@@ -78,8 +107,9 @@ function runArgs(id: string, image: string, uid: number, config: string, env: Re
 
 /** A one-shot container (a Job): the image's entrypoint and kolla_start; resolves with its output, throws on failure. */
 async function job(id: string, image: string, uid: number, config: string, env: Record<string, string> = {}) {
+  started.push(id); // cleaned up with the services if the test gives up on it
   try {
-    return await ctr(['run', '--rm', ...runArgs(id, image, uid, config, env)]);
+    return await ctr(['run', '--rm', ...(await runArgs(id, image, uid, config, env))]);
   } finally {
     await ctr(['containers', 'delete', id]).catch(() => {});
   }
@@ -93,7 +123,7 @@ async function service(id: string, image: string, uid: number, config: string, e
     '-d',
     '--log-uri',
     `file://${path.join(work, `${id}.log`)}`,
-    ...runArgs(id, image, uid, config, env),
+    ...(await runArgs(id, image, uid, config, env)),
   ]);
 }
 
@@ -148,7 +178,7 @@ const keystoneConf = [
   'use_stderr = true',
   '[database]',
   `connection = ${dbUrl('keystone', PW.keystone)}`,
-  'max_retries = -1',
+  'max_retries = 10',
   '[cache]',
   'enabled = true',
   'backend = dogpile.cache.pymemcache',
@@ -273,7 +303,7 @@ describe('Kolla contract: MariaDB, memcached, Keystone and the toolbox in a thro
     const stats = await waitFor(
       'memcached',
       () =>
-        exec('mariadb', [
+        exec('memcached', [
           'python3',
           '-c',
           'import socket;s=socket.create_connection(("127.0.0.1",11211));s.sendall(b"stats\\r\\n");print(s.recv(4096).decode())',
