@@ -293,7 +293,7 @@ describe('Kolla contract: MariaDB, memcached, Keystone and the toolbox in a thro
     expect(await sql("SHOW VARIABLES LIKE 'skip_name_resolve'")).toMatch(/ON/);
     // galera-4 and mariadb-backup are in the image for Galera's mariabackup SST.
     expect(
-      await exec('mariadb', ['sh', '-c', 'ls /usr/lib/galera/libgalera_smm.so && mariadb-backup --version']),
+      await exec('mariadb', ['sh', '-c', 'ls /usr/lib/galera/libgalera_smm.so && mariadb-backup --version 2>&1']),
     ).toMatch(/libgalera_smm\.so[\s\S]*mariadb-backup/);
   });
 
