@@ -3,9 +3,9 @@
 // which copies the files /var/lib/kolla/config_files/config.json names (owner, perm) and runs its command, as the
 // Kolla uid the renderers use. MariaDB initialises itself; keystone-manage db_sync and bootstrap run as Jobs would;
 // Keystone serves with the Apache configuration the operator renders (wsgiHttpdConf); the toolbox's openstack client
-// gets a token and reads the catalog; Placement and Glance answer with their databases synced. All containers share
+// gets a token and reads the catalog; Placement, Glance and nova-api answer with their databases synced. All share
 // one network namespace made here (a pod's), and everything is removed afterwards. Run with
-// `npm run test:images:openstack` (root; builds the group first: about 10 min cold).
+// `npm run test:images:openstack` (root; builds the group first: about 15 min cold here).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,13 +20,21 @@ import { startThrowawayContainerd, type ThrowawayContainerd } from './containerd
 
 jest.setTimeout(600_000);
 
-const UID = { keystone: 42425, glance: 42415, placement: 42482, mysql: 42434, memcache: 42457, toolbox: 42401 };
+const UID = {
+  keystone: 42425,
+  glance: 42415,
+  placement: 42482,
+  nova: 42436,
+  mysql: 42434,
+  memcache: 42457,
+  toolbox: 42401,
+};
 const ctrBin = path.join(REPO_ROOT, '.tools/bin');
 const netns = `dimg-os-${process.pid}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'dimg-openstack-'));
 const password = (n: number) => randomBytes(n).toString('hex');
 const PW = { root: password(12), keystone: password(12), admin: password(12), placement: password(12) };
-const PW2 = { glance: password(12) };
+const PW2 = { glance: password(12), nova: password(12) };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let entries: ImageEntry[];
@@ -226,7 +234,7 @@ function keystoneConfig(name: string, command: string, extra: Record<string, str
 }
 
 const keys = { fernet: [fernetKey(), fernetKey()], credential: [fernetKey(), fernetKey()] };
-const WANTED = ['mariadb-server', 'memcached', 'keystone', 'kolla-toolbox', 'placement-api', 'glance-api'];
+const WANTED = ['mariadb-server', 'memcached', 'keystone', 'kolla-toolbox', 'placement-api', 'glance-api', 'nova-api'];
 
 beforeAll(async () => {
   expect(existsSync(path.join(ctrBin, 'containerd'))).toBe(true); // bash hack/tools/build.sh containerd
@@ -438,7 +446,7 @@ describe('Kolla contract: MariaDB, memcached, Keystone and the toolbox in a thro
   });
 });
 
-describe('Placement and Glance answer with their databases synced', () => {
+describe('Placement, Glance and nova-api answer with their databases synced', () => {
   test("placement-api: placement-manage db sync, then the rendered Apache configuration serves '/'", async () => {
     await dbCreate('placement', PW.placement);
     const conf = [
@@ -543,5 +551,60 @@ describe('Placement and Glance answer with their databases synced', () => {
     const versions = await httpGet('glance-api', 'http://127.0.0.1:9292/versions');
     expect(versions).toMatch(/^(200|300) /);
     expect(versions).toContain('"v2.');
+  });
+
+  test('nova-api: nova-manage api_db sync and db sync, then the compute API answers its versions document', async () => {
+    await sql(
+      `CREATE DATABASE IF NOT EXISTS nova_api; CREATE DATABASE IF NOT EXISTS nova; ` +
+        `CREATE USER IF NOT EXISTS 'nova'@'%' IDENTIFIED BY '${PW2.nova}'; ` +
+        "GRANT ALL PRIVILEGES ON nova_api.* TO 'nova'@'%'; GRANT ALL PRIVILEGES ON nova.* TO 'nova'@'%';",
+    );
+    const conf = [
+      '[DEFAULT]',
+      'use_stderr = true',
+      'enabled_apis = osapi_compute',
+      'osapi_compute_listen = 127.0.0.1',
+      'osapi_compute_listen_port = 8774',
+      'osapi_compute_workers = 1',
+      '[api]',
+      'auth_strategy = noauth2',
+      '[api_database]',
+      `connection = mysql+pymysql://nova:${PW2.nova}@127.0.0.1:3306/nova_api?charset=utf8`,
+      'max_retries = 10',
+      '[database]',
+      `connection = mysql+pymysql://nova:${PW2.nova}@127.0.0.1:3306/nova?charset=utf8`,
+      'max_retries = 10',
+      '[oslo_concurrency]',
+      'lock_path = /var/lib/nova/tmp',
+      '',
+    ].join('\n');
+    const cfg = (name: string, command: string) =>
+      configDir(
+        name,
+        {
+          command,
+          config_files: [
+            {
+              source: '/var/lib/kolla/config_files/nova.conf',
+              dest: '/etc/nova/nova.conf',
+              owner: 'nova',
+              perm: '0600',
+            },
+          ],
+        },
+        { 'nova.conf': conf },
+      );
+    const sync = 'nova-manage --config-file /etc/nova/nova.conf api_db sync';
+    await job('nova-api-db-sync', 'nova-api', UID.nova, cfg('nova-api-db-sync', sync));
+    expect((await sql('SHOW TABLES FROM nova_api')).split('\n')).toEqual(
+      expect.arrayContaining(['cell_mappings', 'host_mappings', 'flavors']),
+    );
+    const dbSync = 'nova-manage --config-file /etc/nova/nova.conf db sync';
+    await job('nova-db-sync', 'nova-api', UID.nova, cfg('nova-db-sync', dbSync));
+    expect((await sql('SHOW TABLES FROM nova')).split('\n')).toEqual(expect.arrayContaining(['instances', 'services']));
+    await service('nova-api', 'nova-api', UID.nova, cfg('nova-api', 'nova-api --config-file /etc/nova/nova.conf'));
+    const root = await waitFor('nova-api /', () => httpGet('nova-api', 'http://127.0.0.1:8774/'), 180_000, 'nova-api');
+    expect(root).toMatch(/^200 /);
+    expect(root).toContain('"v2.1"');
   });
 });
