@@ -9,8 +9,11 @@ import { imageKey, imageRefFor, imageTag } from './keys.js';
 import { imageManifestPath, parseImageManifest, writeImageManifest, type ImageEntry } from './manifest.js';
 import {
   checkSpecs,
+  DEFAULT_GROUP,
   digestOfFile,
+  imageGroup,
   imageSpecs,
+  OPTIONAL_GROUPS,
   type DebootstrapRecipe,
   type ImportRecipe,
   type DockerfileRecipe,
@@ -19,9 +22,11 @@ import {
 
 export interface BuildOptions {
   cacheDir: string;
-  /** Build only these images (and the bases they need); default: all. */
+  /** Build only these images (and the bases they need); default: the default group. */
   only?: string[];
-  /** Rebuild the selected images (with --only: just those) even when their archive is cached. */
+  /** Build these groups' images (and the bases they need), e.g. ['openstack']; with `only`, both. */
+  groups?: string[];
+  /** Rebuild the selected images (with --only/--group: just those named) even when their archive is cached. */
   rebuild?: boolean;
   /** Print build output live instead of only to ${cache}/logs/<image>.log. */
   verbose?: boolean;
@@ -43,9 +48,22 @@ export interface BuildResult {
   seconds: number;
 }
 
-/** The selected images and every base they build on, in build order. */
-export function selectImages(specs: ImageSpec[], only?: string[]): ImageSpec[] {
-  if (!only?.length) return specs;
+/** The images named by `only` and `groups` (without either: the default group), in build order, no bases. */
+export function namedImages(specs: ImageSpec[], only: string[] = [], groups: string[] = []): string[] {
+  const known = new Set<string>([DEFAULT_GROUP, ...OPTIONAL_GROUPS]);
+  for (const g of groups)
+    if (!known.has(g)) throw new Error(`unknown image group '${g}' (known: ${[...known].join(', ')})`);
+  const inGroups = (wanted: string[]) => specs.filter((s) => wanted.includes(imageGroup(s))).map((s) => s.name);
+  if (!only.length && !groups.length) return inGroups([DEFAULT_GROUP]);
+  return [...new Set([...only, ...inGroups(groups)])];
+}
+
+/**
+ * The selected images and every base they build on, in build order: those `only` names and those of `groups`;
+ * without either, the default group (the opt-in groups are left out).
+ */
+export function selectImages(specs: ImageSpec[], only?: string[], groups?: string[]): ImageSpec[] {
+  const names = namedImages(specs, only, groups);
   const byName = new Map(specs.map((s) => [s.name, s]));
   const wanted = new Set<string>();
   const add = (name: string) => {
@@ -55,7 +73,7 @@ export function selectImages(specs: ImageSpec[], only?: string[]): ImageSpec[] {
     wanted.add(name);
     for (const base of Object.values(spec.bases)) add(base);
   };
-  for (const name of only) add(name);
+  for (const name of names) add(name);
   return specs.filter((s) => wanted.has(s.name));
 }
 
@@ -78,9 +96,13 @@ export async function buildImages(opts: BuildOptions): Promise<BuildResult> {
   const cache = opts.cacheDir;
   const specs = imageSpecs();
   checkSpecs(specs);
-  const selected = selectImages(specs, opts.only);
+  const selected = selectImages(specs, opts.only, opts.groups);
   const width = Math.max(...specs.map((s) => s.name.length));
-  const forced = new Set(opts.rebuild ? (opts.only?.length ? opts.only : specs.map((s) => s.name)) : []);
+  // --rebuild alone: the default set with its bases; with --only/--group: the images they name, not their bases.
+  const explicit = Boolean(opts.only?.length || opts.groups?.length);
+  const forced = new Set(
+    opts.rebuild ? (explicit ? namedImages(specs, opts.only, opts.groups) : selected.map((s) => s.name)) : [],
+  );
 
   await ensureHostPackages();
   requireGo();

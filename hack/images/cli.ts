@@ -3,14 +3,17 @@ import { parseArgs } from 'node:util';
 import { buildImages } from './build.js';
 import { installSignalHandlers } from './host.js';
 import { imagesCacheDir } from './manifest.js';
-import { imageSpecs } from './specs.js';
+import { DEFAULT_GROUP, imageGroup, imageSpecs, OPTIONAL_GROUPS } from './specs.js';
 
 function help(): string {
   const specs = imageSpecs();
   const width = Math.max(...specs.map((s) => s.name.length));
-  const list = specs
-    .map((s) => `  ${s.name.padEnd(width)}  ${s.use === 'node' ? 'node ' : 'build'}  ${s.summary}`)
-    .join('\n');
+  const list = (group: string) =>
+    specs
+      .filter((s) => imageGroup(s) === group)
+      .map((s) => `  ${s.name.padEnd(width)}  ${s.use === 'node' ? 'node ' : 'build'}  ${s.summary}`)
+      .join('\n');
+  const groups = OPTIONAL_GROUPS.map((g) => `\nGroup "${g}" (opt-in: --group ${g}):\n${list(g)}`).join('\n');
   return `Usage: npm run images [-- options]
 
 Builds the images of the local fleet's real nodes from Debian packages, the npm registry and Go modules only (no
@@ -18,12 +21,16 @@ image registry): a Debian ${specs[0]!.version} base from debootstrap, then Docke
 (Debian's docker.io, started for the build and removed after it; installed with apt when missing). Each image is
 cached by the hash of its inputs: a warm run rebuilds nothing and starts no daemon.
 
-Images ("node": imported into the nodes' containerd; "build": base images only):
-${list}
+Images of the default set, what a plain run builds ("node": imported into the nodes' containerd; "build": base
+images only):
+${list(DEFAULT_GROUP)}
+${groups}
 
 Options:
   --only NAME    build NAME (and the bases it needs, if stale); repeatable or comma-separated
-  --rebuild      rebuild the selected images (with --only: only those) even if cached
+  --group NAME   build the images of group NAME (${OPTIONAL_GROUPS.join(', ')}, or ${DEFAULT_GROUP}) and the bases they
+                 need; repeatable or comma-separated; combines with --only. Without --only/--group: the default set
+  --rebuild      rebuild the selected images (with --only/--group: only those named, not their bases) even if cached
   --verbose      print build output live (it always goes to CACHE/logs/<image>.log)
   -h, --help     show this help
 
@@ -40,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       only: { type: 'string', multiple: true },
+      group: { type: 'string', multiple: true },
       rebuild: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -50,11 +58,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   installSignalHandlers();
-  const only = (values.only ?? [])
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-  await buildImages({ cacheDir: imagesCacheDir(), only, rebuild: values.rebuild, verbose: values.verbose });
+  const list = (v: string[] | undefined) =>
+    (v ?? [])
+      .flatMap((x) => x.split(','))
+      .map((x) => x.trim())
+      .filter(Boolean);
+  await buildImages({
+    cacheDir: imagesCacheDir(),
+    only: list(values.only),
+    groups: list(values.group),
+    rebuild: values.rebuild,
+    verbose: values.verbose,
+  });
   return 0;
 }
 

@@ -1,5 +1,5 @@
-// What `npm run images` builds: each image's version, base images, recipe and the inputs its cache key covers.
-// Later images (OpenStack's) add entries here: a recipe directory with a Dockerfile FROM the shared Debian base.
+// What `npm run images` builds: each image's version, base images, recipe and the inputs its cache key covers. The
+// default set is what the local fleet's nodes run; opt-in groups (OpenStack's images) are built with `--group`.
 import {
   copyFileSync,
   existsSync,
@@ -162,11 +162,19 @@ export interface DockerfileRecipe {
   context: () => Context;
 }
 
+/** Opt-in groups of images: a plain `npm run images` builds none of them, `--group NAME` builds one. */
+export const OPTIONAL_GROUPS = ['openstack'] as const;
+export type OptionalGroup = (typeof OPTIONAL_GROUPS)[number];
+/** The group a plain `npm run images` builds: every image without a `group`. */
+export const DEFAULT_GROUP = 'default';
+
 export interface ImageSpec {
   name: string;
   version: string;
   use: 'node' | 'build';
   summary: string;
+  /** Opt-in group (built with `--group`, or by name with `--only`); absent: the default set. */
+  group?: OptionalGroup;
   /** Build-arg name -> name of the base image whose ref it receives. */
   bases: Record<string, string>;
   /** Scalar inputs of the key beyond the context files (tool versions, suite, flags). */
@@ -281,8 +289,78 @@ function toolImage(t: ToolImage): ImageSpec {
   };
 }
 
-/** Every image, bases before the images built on them. */
+/** The group of an image: its opt-in group, else the default set. */
+export function imageGroup(spec: ImageSpec): string {
+  return spec.group ?? DEFAULT_GROUP;
+}
+
+/** Every image, bases before the images built on them: the default set, then the opt-in groups. */
 export function imageSpecs(): ImageSpec[] {
+  return [...defaultSpecs(), ...openstackSpecs()];
+}
+
+/** OpenStack release of the Debian suite's packages (Debian 13 "trixie" carries 2025.1). */
+export const OPENSTACK_RELEASE = '2025.1';
+/** Tag prefix of the OpenStack images, in Kolla's shape (`2025.1-ubuntu-noble` there). */
+export const OPENSTACK_VERSION = `${OPENSTACK_RELEASE}-debian-${DEBIAN_SUITE}`;
+
+/**
+ * The OpenStack images (opt-in group `openstack`), named as Kolla names them so that a registry prefix and tag switch
+ * maps the renderers' `quay.io/openstack.kolla/<name>` images 1:1: Debian trixie's packages on `openstack-base`
+ * (Kolla's uids, kolla_start, the oslo libraries), recipes in hack/images/openstack/<name>/.
+ */
+function openstackSpecs(): ImageSpec[] {
+  const dir = path.join(HERE, 'openstack');
+  const image = (
+    name: string,
+    summary: string,
+    opts: { base?: string; use?: 'node' | 'build'; files?: string[] } = {},
+  ): ImageSpec => ({
+    name,
+    version: OPENSTACK_VERSION,
+    use: opts.use ?? 'node',
+    group: 'openstack',
+    summary,
+    bases: { BASE_IMAGE: opts.base ?? 'openstack-base' },
+    params: async () => ({}),
+    recipe: localDockerfile(`openstack/${name}`, (ctx) => {
+      for (const f of opts.files ?? []) ctx.file(f, path.join(dir, name, f));
+      return ctx;
+    }),
+  });
+  return [
+    image(
+      'openstack-base',
+      'Kolla uids, kolla_start/kolla_set_configs (sudo-less), Python + oslo libraries: base of the images below',
+      {
+        base: 'debian',
+        use: 'build',
+        files: ['kolla-users', 'apt-install', 'kolla_start', 'kolla_set_configs'],
+      },
+    ),
+    image(
+      'kolla-toolbox',
+      'openstack CLI (python3-openstackclient, osc-placement), openstacksdk, mariadb client; 42401',
+    ),
+    image('mariadb-server', 'MariaDB 11.8 + galera-4 + mariadb-backup; initialises an empty datadir; uid mysql 42434', {
+      files: ['kolla_extend_start'],
+    }),
+    image('rabbitmq', 'RabbitMQ 4.0; uid rabbitmq 42439'),
+    image('memcached', 'memcached; uid memcache 42457'),
+    image('keystone', 'Keystone 27 + Apache/mod_wsgi; uid keystone 42425'),
+    image('glance-api', 'Glance 30 (glance-api, file store); uid glance 42415'),
+    image('placement-api', 'Placement 13 + Apache/mod_wsgi; uid placement 42482'),
+    image('nova-base', 'Nova 31 (nova-common): base of the nova-* images; uid nova 42436', { use: 'build' }),
+    image('nova-api', 'nova-api (osapi_compute + metadata)', { base: 'nova-base' }),
+    image('nova-conductor', 'nova-conductor', { base: 'nova-base' }),
+    image('nova-scheduler', 'nova-scheduler', { base: 'nova-base' }),
+    image('nova-compute', 'nova-compute, libvirt driver, x86 QEMU (nova-compute-kvm)', { base: 'nova-base' }),
+    image('nova-libvirt', 'libvirtd + QEMU (x86) for nova-compute; root'),
+    image('neutron-server', 'neutron-server (ML2); uid neutron 42435'),
+  ];
+}
+
+function defaultSpecs(): ImageSpec[] {
   const dir = (name: string) => path.join(HERE, name);
   const mirror = process.env.DISCOVERY_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
   const node = () => nodeBinary();

@@ -9,6 +9,7 @@ import {
   AssembledContext,
   checkSpecs,
   DirContext,
+  imageGroup,
   imageSpecs,
   REPO_ROOT,
   type ImageSpec,
@@ -21,7 +22,7 @@ describe('image specs', () => {
   const specs = imageSpecs();
 
   test('the images the real nodes need, bases before their dependents', () => {
-    expect(specs.map((s) => s.name)).toEqual([
+    expect(specs.filter((s) => imageGroup(s) === 'default').map((s) => s.name)).toEqual([
       'debian',
       'node-build',
       'node-runtime',
@@ -32,7 +33,7 @@ describe('image specs', () => {
       'discovery-operator',
     ]);
     expect(() => checkSpecs(specs)).not.toThrow();
-    expect(specs.filter((s) => s.use === 'node').map((s) => s.name)).toEqual([
+    expect(specs.filter((s) => s.use === 'node' && !s.group).map((s) => s.name)).toEqual([
       'toolbox',
       'pause',
       'coredns',
@@ -64,6 +65,41 @@ describe('image specs', () => {
     expect(dockerfile).toContain('ENTRYPOINT ["/nodejs/bin/node", "/app/dist/operator/src/main.js"]');
   });
 
+  test('the opt-in openstack group: Kolla image names, 2025.1 on Debian trixie, all on openstack-base', () => {
+    const os = specs.filter((s) => s.group === 'openstack');
+    expect(os.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['openstack-base', 'kolla-toolbox', 'mariadb-server', 'rabbitmq', 'memcached']),
+    );
+    expect(os.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['keystone', 'glance-api', 'placement-api', 'nova-api', 'nova-conductor']),
+    );
+    expect(os.map((s) => s.name)).toEqual(expect.arrayContaining(['nova-scheduler', 'nova-compute', 'nova-libvirt']));
+    for (const s of os) {
+      expect(s.version).toBe('2025.1-debian-trixie');
+      if (s.name === 'openstack-base') expect(s.bases).toEqual({ BASE_IMAGE: 'debian' });
+      else expect(['openstack-base', 'nova-base']).toContain(s.bases.BASE_IMAGE);
+    }
+    // The base's scripts are part of its key (its context), so editing kolla_start rebuilds every OpenStack image.
+    const base = os.find((s) => s.name === 'openstack-base')!;
+    const files = base.recipe.type === 'dockerfile' ? Object.keys(base.recipe.context().digests()) : [];
+    expect(files.sort()).toEqual(['Dockerfile', 'apt-install', 'kolla-users', 'kolla_set_configs', 'kolla_start']);
+  });
+
+  test('the Kolla uids of the base are the ones the renderers run the services as', () => {
+    const users = readFileSync(path.join(REPO_ROOT, 'hack/images/openstack/openstack-base/kolla-users'), 'utf8');
+    const uid = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(users)?.[1]);
+    const rendered = (file: string) =>
+      Number(/const UID = (\d+);/.exec(readFileSync(path.join(REPO_ROOT, 'operator/src/services', file), 'utf8'))?.[1]);
+    expect(uid('keystone')).toBe(rendered('keystone.ts'));
+    expect(uid('glance')).toBe(rendered('glance.ts'));
+    expect(uid('placement')).toBe(rendered('placement.ts'));
+    expect(uid('nova')).toBe(rendered('nova.ts'));
+    const toolbox = /image: 'kolla-toolbox', uid: (\d+)/.exec(
+      readFileSync(path.join(REPO_ROOT, 'operator/src/services/keystone.ts'), 'utf8'),
+    )?.[1];
+    expect(uid('ansible')).toBe(Number(toolbox));
+  });
+
   test('checkSpecs refuses a base defined after its dependent and duplicate names', () => {
     const s = (name: string, bases: Record<string, string> = {}) => ({ name, bases }) as unknown as ImageSpec;
     expect(() => checkSpecs([s('a', { BASE_IMAGE: 'b' }), s('b')])).toThrow(/base 'b'.*must be defined before/);
@@ -75,8 +111,21 @@ describe('selectImages (--only)', () => {
   const specs = imageSpecs();
   const names = (only?: string[]) => selectImages(specs, only).map((s) => s.name);
 
-  test('everything by default', () => {
-    expect(names()).toEqual(specs.map((s) => s.name));
+  test('the default group by default: no opt-in image', () => {
+    expect(names()).toEqual(specs.filter((s) => !s.group).map((s) => s.name));
+    expect(names()).not.toContain('keystone');
+  });
+
+  test('--group builds a group with the bases it needs; --only still reaches any image', () => {
+    const group = (groups: string[], only?: string[]) => selectImages(specs, only, groups).map((s) => s.name);
+    const os = group(['openstack']);
+    expect(os[0]).toBe('debian');
+    expect(os).toContain('keystone');
+    expect(os).not.toContain('discovery-operator');
+    expect(group(['openstack'], ['pause'])).toEqual(expect.arrayContaining(['pause', 'keystone']));
+    expect(names(['nova-api'])).toEqual(['debian', 'openstack-base', 'nova-base', 'nova-api']);
+    expect(group(['default', 'openstack'])).toEqual(specs.map((s) => s.name));
+    expect(() => group(['nope'])).toThrow(/unknown image group 'nope' \(known: default, openstack\)/);
   });
 
   test('an image brings the bases it builds on, in build order', () => {
