@@ -55,7 +55,8 @@ async function hostSnapshot() {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
       if (/kubelet|containerd|kube-proxy|kube-apiserver|etcd|kwok|coredns|local-path/.test(cmd))
-        procs.push(cmd.split('\0').slice(0, 2).join(' '));
+        // (the whole command line: a runc, shim or daemon of another fleet is recognised by its fleet's paths)
+        procs.push(cmd.split('\0').join(' ').trim().slice(0, 500));
     } catch {
       // gone
     }
