@@ -70,3 +70,24 @@ export function testFleet(overrides: Partial<FleetOptions> = {}): TestFleet {
     startApiServer: (name) => startApiServer(options, name),
   };
 }
+
+/** Polls `fn` until it returns a value (not undefined); throws naming `what` and the last error at the deadline. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 90_000,
+  intervalMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

@@ -7,7 +7,7 @@ import { FLEET_NODE_LABEL } from '../../hack/fleet/addons.js';
 import { clusterNode } from '../../hack/fleet/fleet.js';
 import { fleetImageRef } from '../../hack/fleet/images.js';
 import type { NodeLayout } from '../../hack/fleet/node-config.js';
-import { realFleetOptions, testFleet, type Cluster, type TestFleet } from './fleet.js';
+import { eventually, realFleetOptions, testFleet, type Cluster, type TestFleet } from './fleet.js';
 import { KUBECTL } from './operator.js';
 
 const run = promisify(execFile);
@@ -60,20 +60,7 @@ export async function kubectlIn(cluster: Cluster, args: string[], timeoutMs = 60
   }
 }
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+export { eventually };
 
 /** Runs a Job on the cluster's real node and returns its pod's log once it succeeded (throws with the log if not). */
 export async function runJob(cluster: Cluster, namespace: string, name: string, spec: V1PodSpec): Promise<string> {

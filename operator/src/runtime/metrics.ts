@@ -1,7 +1,7 @@
 // Prometheus metrics of the operator (prom-client), on a registry of their own so that tests and several operator
 // instances in one process do not collide. Exposed on /metrics by http.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WorkQueueHooks } from './workqueue.js';
+import { failureKind, type WorkQueueHooks } from './workqueue.js';
 
 export const METRIC_PREFIX = 'discovery_';
 
@@ -100,14 +100,7 @@ export class OperatorMetrics {
       onReconcile: (report) => {
         this.reconcilesTotal.inc({ controller, result: report.outcome });
         this.reconcileDuration.observe({ controller }, report.durationMs / 1000);
-        const kind =
-          report.outcome === 'temporary_error'
-            ? 'temporary'
-            : report.outcome === 'permanent_error'
-              ? 'permanent'
-              : report.outcome === 'error'
-                ? 'unexpected'
-                : undefined;
+        const kind = failureKind(report.outcome);
         if (kind) this.reconcileErrorsTotal.inc({ controller, kind });
         if (kind && report.nextRunInMs !== undefined) this.workqueueRetriesTotal.inc({ queue: controller });
       },

@@ -3,21 +3,14 @@
 // requeues stay silent (metrics count them). The error is described (redacted) by describeError.
 import type { Logger } from './logger.js';
 import { describeError } from './redact.js';
-import type { ReconcileReport, WorkQueueHooks } from './workqueue.js';
+import { failureKind, type ReconcileReport, type WorkQueueHooks } from './workqueue.js';
 
 /** The log line of a reconcile report, or undefined when there is nothing to say. */
 export function reconcileFailureEntry(
   controller: string,
   report: ReconcileReport,
 ): { level: 'warn' | 'error'; message: string; meta: Record<string, unknown> } | undefined {
-  const kind =
-    report.outcome === 'temporary_error'
-      ? 'temporary'
-      : report.outcome === 'permanent_error'
-        ? 'permanent'
-        : report.outcome === 'error'
-          ? 'unexpected'
-          : undefined;
+  const kind = failureKind(report.outcome);
   if (!kind) return undefined;
   return {
     // an unexpected error is a bug or a missing permission; temporary and permanent ones are expected conditions

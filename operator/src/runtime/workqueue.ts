@@ -33,6 +33,16 @@ export class PermanentError extends Error {
 /** Outcome of one reconcile, as reported to metrics hooks. Untyped errors are retried like temporary ones. */
 export type ReconcileOutcome = 'success' | 'requeue' | 'temporary_error' | 'permanent_error' | 'error';
 
+/** How a reconcile failed, for metrics (errors_total `kind`) and logs; undefined when it did not. */
+export type FailureKind = 'temporary' | 'permanent' | 'unexpected';
+
+export function failureKind(outcome: ReconcileOutcome): FailureKind | undefined {
+  if (outcome === 'temporary_error') return 'temporary';
+  if (outcome === 'permanent_error') return 'permanent';
+  if (outcome === 'error') return 'unexpected';
+  return undefined;
+}
+
 export interface ReconcileReport {
   key: string;
   outcome: ReconcileOutcome;

@@ -4,25 +4,14 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { ApiextensionsV1Api, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { siteForCluster, siteTopology } from '../../../hack/fleet/fleet.js';
 import { POD_COMPLETE_DELAY_ANNOTATION } from '../../../hack/fleet/stages.js';
-import { testFleet } from '../../harness/fleet.js';
+import { eventually as pollUntil, testFleet } from '../../harness/fleet.js';
 
 const fleet = testFleet();
 const ns = `proof-${process.pid}`;
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** The shared poller with this file's pace: 60 s deadline, 250 ms between attempts. */
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, fn, timeoutMs, 250);
 
 describe('local fleet', () => {
   const edge = fleet.edges[0]!;
