@@ -93,13 +93,13 @@ export function sampleCloudManifest(config: ResolvedConfig) {
       labels: { [MANAGED_BY_LABEL]: 'pulumi' },
     },
     spec: {
-      release: '2024.1',
+      release: '2025.1',
       topology: core ? 'centralized' : 'distributed',
       ...(core ? { coreSite: core.name } : {}),
       siteSelector: { matchLabels: { [FLEET_LABEL]: config.fleetLabel } },
       services: { keystone: {}, glance: {}, placement: {}, nova: {} },
       messageBus: { type: 'rabbitmq' },
-      database: { type: core ? 'mariadb' : 'cockroachdb' },
+      database: { type: 'mariadb' },
     },
   };
 }

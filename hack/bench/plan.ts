@@ -30,13 +30,12 @@ const dc: DistributedCloud = {
   kind: 'DistributedCloud',
   metadata: { name: 'bench', namespace: 'default' },
   spec: {
-    release: '2024.1',
+    release: '2025.1',
     topology: 'distributed',
     siteSelector: { matchLabels: { 'discovery.beyondtheclouds.io/fleet': 'bench' } },
     services: {},
-    messageBus: { type: 'qpid-dispatch' },
-    database: { type: 'cockroachdb' },
-    kvStore: { type: 'etcd' },
+    messageBus: { type: 'rabbitmq' },
+    database: { type: 'mariadb' },
   },
 } as DistributedCloud;
 
@@ -78,7 +77,7 @@ for (const n of SIZES) {
   ]);
 }
 
-console.log(`buildPlan, distributed topology (cockroachdb, qpid-dispatch, etcd); median of ${RUNS} runs\n`);
+console.log(`buildPlan, distributed topology (mariadb and rabbitmq per site); median of ${RUNS} runs\n`);
 console.log(
   table(
     ['SITES', 'UNITS', 'EDGES', 'LEVELS', 'PLAN TIME', 'HEAP DELTA', 'FIRST unitsToStart (n)', 'EAGER', 'WAVES'],

@@ -140,7 +140,7 @@ export interface EdgeSite {
 /** OpenStack release series (those the renderers support). */
 export type OpenStackRelease = '2023.1' | '2023.2' | '2024.1' | '2024.2' | '2025.1' | '2025.2';
 
-/** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database. */
+/** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site (its own database and bus; the Keystone database shared). */
 export type Topology = 'centralized' | 'cells' | 'distributed';
 
 export interface LabelSelectorRequirement {
@@ -179,6 +179,19 @@ export interface ServiceSpec {
   image?: string;
   /** INI overrides: section -> key -> value, merged over the rendered configuration file. */
   config?: ConfigOverrides;
+}
+
+/** imagePullPolicy of every container; default IfNotPresent. */
+export type ImagePullPolicy = 'IfNotPresent' | 'Always' | 'Never';
+
+/** Where the images come from: <registry>/<name>:<tag> for each Kolla image <name>. Per-service image overrides still win. */
+export interface ImageSource {
+  /** Registry and path prefix of every Kolla image (OpenStack services, their helpers and the backends), e.g. registry.example.org:5000/kolla; default quay.io/openstack.kolla. */
+  registry?: string;
+  /** Tag of every Kolla image; default the release’s upstream Kolla tag (e.g. 2025.1-ubuntu-noble). */
+  tag?: string;
+  /** imagePullPolicy of every container; default IfNotPresent. */
+  pullPolicy?: ImagePullPolicy;
 }
 
 /** Per-site overrides, merged over services. */
@@ -238,7 +251,7 @@ export interface SiteOverride {
 export interface DistributedCloudSpec {
   /** OpenStack release series (those the renderers support). */
   release: OpenStackRelease;
-  /** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database. */
+  /** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site (its own database and bus; the Keystone database shared). */
   topology: Topology;
   /** EdgeSite hosting the shared control plane (required for centralized and cells). */
   coreSite?: string;
@@ -272,9 +285,11 @@ export interface DistributedCloudSpec {
      */
     nova?: ServiceSpec;
   };
+  /** Where the images come from: <registry>/<name>:<tag> for each Kolla image <name>. Per-service image overrides still win. */
+  images?: ImageSource;
   /** Message bus for RPC. */
   messageBus: {
-    /** rabbitmq, or a Qpid Dispatch Router mesh. */
+    /** rabbitmq, or a Qpid Dispatch Router mesh (AMQP 1.0: refused for 2025.1 and later, whose oslo.messaging dropped that driver). */
     type: 'rabbitmq' | 'qpid-dispatch';
     /**
      * Broker replicas per site hosting the bus.
@@ -284,7 +299,7 @@ export interface DistributedCloudSpec {
   };
   /** SQL database. */
   database: {
-    /** SQL backend. */
+    /** SQL backend: mariadb (one server per site that hosts a database), galera (one synchronous cluster; across sites only within 10 ms RTT). cockroachdb is refused (no OpenStack service supports it). */
     type: 'mariadb' | 'galera' | 'cockroachdb';
     /**
      * Database replicas per site hosting it.
@@ -297,7 +312,7 @@ export interface DistributedCloudSpec {
      */
     storageSize?: string;
   };
-  /** Optional key/value store (coordination, caching). */
+  /** Key/value store: reserved, refused today (no service Discovery deploys uses one; caches use memcached). */
   kvStore?: {
     /** Key/value backend. */
     type: 'redis' | 'etcd';

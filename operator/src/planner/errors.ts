@@ -61,7 +61,8 @@ export class GaleraLatencyError extends PlanError {
       'GaleraLatency',
       `spec.database.type galera cannot span sites whose round-trip time to the core exceeds ${maxRttMillis} ms: ${list}. ` +
         'Galera certifies every write synchronously on all nodes and collapses over WAN links; use ' +
-        'spec.database.type cockroachdb (geo-distributed SQL) or spec.topology cells (one local database per site).',
+        "spec.database.type mariadb (an independent database per site, Keystone's at the core) or spec.topology cells " +
+        '(one local database per cell).',
     );
     this.name = 'GaleraLatencyError';
     this.sites = sites;

@@ -37,7 +37,22 @@ export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
   if (!renderer) throw new RenderError(`no renderer for ${unit.component}/${unit.step} (unit ${unit.id})`);
   const labels = unitLabels(ctx, unit);
   const ns = targetNamespace(ctx);
-  return renderer(unit, ctx).map((o) => finalizeObject(o, labels, { [ANNOTATION_UNIT]: unit.id }, ns));
+  const pullPolicy = ctx.dc.spec.images?.pullPolicy;
+  return renderer(unit, ctx).map((o) =>
+    finalizeObject(pullPolicy ? withPullPolicy(o, pullPolicy) : o, labels, { [ANNOTATION_UNIT]: unit.id }, ns),
+  );
+}
+
+/** The object with every container of its pod template (Deployment, StatefulSet, DaemonSet, Job) on `policy`. */
+function withPullPolicy(obj: K8sObject, policy: string): K8sObject {
+  const podSpec = (obj.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec;
+  if (!podSpec) return obj;
+  const set = (list: unknown) =>
+    Array.isArray(list) ? list.map((c: Record<string, unknown>) => ({ ...c, imagePullPolicy: policy })) : list;
+  const spec = { ...podSpec, containers: set(podSpec.containers) } as Record<string, unknown>;
+  if (podSpec.initContainers) spec.initContainers = set(podSpec.initContainers);
+  const template = { ...(obj.spec as { template: Record<string, unknown> }).template, spec };
+  return { ...obj, spec: { ...(obj.spec as Record<string, unknown>), template } };
 }
 
 /**

@@ -44,6 +44,47 @@ export function configVolume(secretName: string): Json {
   return { name: 'config', secret: { secretName, defaultMode: 0o440 } };
 }
 
+/** Where the Kolla container contract mounts config.json and the files it names (the whole config Secret). */
+export const KOLLA_CONFIG_DIR = '/var/lib/kolla/config_files';
+
+/** The Kolla images' start: dumb-init as PID 1, kolla_start copies the files config.json names, then runs its command. */
+export const KOLLA_START = ['dumb-init', '--single-child', '--', 'kolla_start'];
+
+/** A file kolla_start copies from KOLLA_CONFIG_DIR to `dest` with `owner` and `perm` before the command starts. */
+export interface KollaFile {
+  key: string;
+  content: string;
+  dest: string;
+  owner: string;
+  perm: string;
+}
+
+/**
+ * The config Secret's files of a container following the Kolla contract: the copied files, `extra` files read in
+ * place under KOLLA_CONFIG_DIR (scripts, probe credentials), and config.json naming the command.
+ */
+export function kollaConfigFiles(command: string, files: KollaFile[], extra: ConfigFile[] = []): ConfigFile[] {
+  const config = {
+    command,
+    config_files: files.map((f) => ({
+      source: `${KOLLA_CONFIG_DIR}/${f.key}`,
+      dest: f.dest,
+      owner: f.owner,
+      perm: f.perm,
+    })),
+  };
+  return [
+    ...files.map((f) => ({ key: f.key, content: f.content })),
+    ...extra.map((f) => ({ key: f.key, content: f.content })),
+    { key: 'config.json', content: `${JSON.stringify(config, null, 2)}\n` },
+  ];
+}
+
+/** The mount of the whole config Secret at KOLLA_CONFIG_DIR. */
+export function kollaConfigMount(): Json {
+  return { name: 'config', mountPath: KOLLA_CONFIG_DIR, readOnly: true };
+}
+
 export function configMounts(files: ConfigFile[]): Json[] {
   return files
     .filter((f) => f.path !== undefined)
@@ -217,6 +258,9 @@ export interface JobOptions {
   role?: NodeRole;
   /** False when the image needs root (e.g. database clients run by images without a fixed user). */
   restricted?: boolean;
+  /** More volumes of the pod and their mounts in the container (e.g. key repositories from Secrets). */
+  volumes?: Json[];
+  volumeMounts?: Json[];
 }
 
 /**
@@ -238,11 +282,12 @@ export function job(ctx: RenderContext, unit: Unit, opts: JobOptions): K8sObject
     securityContext: RESTRICTED_CONTAINER,
   };
   if (opts.env?.length) container.env = opts.env;
-  if (mounted) container.volumeMounts = configMounts(opts.files);
+  const mounts = [...(mounted ? configMounts(opts.files) : []), ...(opts.volumeMounts ?? [])];
+  if (mounts.length) container.volumeMounts = mounts;
   const template = podTemplate(ctx, unit, unit.component, unit.step, configHashOf(mounted ? [config] : []), {
     role: opts.role ?? 'control-plane',
     containers: [container],
-    volumes: mounted ? [configVolume(secretName)] : [],
+    volumes: [...(mounted ? [configVolume(secretName)] : []), ...(opts.volumes ?? [])],
     securityContext: opts.restricted === false ? undefined : restrictedPodSecurity(opts.uid),
     restartPolicy: 'OnFailure',
   });

@@ -14,13 +14,16 @@ import {
 } from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
-  configMounts,
   configSecret,
   configVolume,
   dataClaim,
   execProbe,
   httpProbe,
   job,
+  KOLLA_CONFIG_DIR,
+  KOLLA_START,
+  kollaConfigFiles,
+  kollaConfigMount,
   resources,
   restrictedPodSecurity,
   serviceOf,
@@ -28,6 +31,7 @@ import {
   type ConfigFile,
   type Json,
 } from '../render/k8s.js';
+import { backendImage } from '../render/images.js';
 import { selectorLabels } from '../render/labels.js';
 import { passwordSecret, secretValue } from '../render/secrets.js';
 import { RenderError, type K8sObject, type RenderContext } from '../render/types.js';
@@ -43,12 +47,14 @@ const PORTS = {
 } as const;
 const SERVICE_NAMES = { server: 'database' } as const;
 const IMAGES = {
-  mariadb: 'docker.io/library/mariadb:11.4.4',
+  /** Kolla's MariaDB (with Galera and mariadb-backup), resolved through spec.images. */
+  mariadb: 'mariadb-server',
   cockroachdb: 'docker.io/cockroachdb/cockroach:v24.1.5',
-  /** Client image of the DB-create Jobs against MariaDB/Galera (the mariadb client). */
-  mariadbClient: 'docker.io/library/mariadb:11.4.4',
+  /** Client image of the DB-create Jobs against MariaDB/Galera: the server image has the mariadb client. */
+  mariadbClient: 'mariadb-server',
 } as const;
-const UIDS = { mariadb: 999, cockroachdb: 1000, mariadbClient: 999 } as const;
+/** Kolla's uid of mysql (42434); cockroach's image runs as 1000. */
+const UIDS = { mariadb: 42434, cockroachdb: 1000, mariadbClient: 42434 } as const;
 /** Root credentials of the database servers. */
 export const DATABASE_ROOT_SECRET = 'database-root';
 
@@ -89,7 +95,7 @@ export function databasePort(ctx: RenderContext): number {
 export function databaseClient(ctx: RenderContext): { image: string; uid: number } {
   return ctx.dc.spec.database.type === 'cockroachdb'
     ? { image: IMAGES.cockroachdb, uid: UIDS.cockroachdb }
-    : { image: IMAGES.mariadbClient, uid: UIDS.mariadbClient };
+    : { image: backendImage(ctx.dc, IMAGES.mariadbClient), uid: UIDS.mariadbClient };
 }
 
 export function databaseReplicas(ctx: RenderContext): number {
@@ -116,6 +122,8 @@ export function myCnf(ctx: RenderContext, site: string): string {
     '[mysqld]',
     'bind-address = 0.0.0.0',
     `port = ${PORTS.mysql}`,
+    `socket = ${MYSQL_SOCKET}`,
+    'datadir = /var/lib/mysql',
     'character-set-server = utf8mb3',
     'collation-server = utf8mb3_general_ci',
     'max_connections = 4096',
@@ -139,6 +147,58 @@ export function myCnf(ctx: RenderContext, site: string): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** MariaDB's UNIX socket in Debian's (and Kolla's) layout. */
+export const MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
+
+/**
+ * The start script of a Galera member (kolla_start runs it; "$@" are mariadbd's extra arguments, e.g. the
+ * --init-file of a first start). A new cluster is bootstrapped by the first member of the first site; after a full
+ * restart, by the member that shut down last (grastate.dat says safe_to_bootstrap: 1) — each only when no other
+ * member is already in a primary component. Every other start joins. After a crash of every member (none safe to
+ * bootstrap) nothing bootstraps by itself: docs/operator.md gives the recovery.
+ */
+export function galeraStartScript(ctx: RenderContext, site: string): string {
+  const peers = clusterMembers(ctx, site);
+  const self = podHost(ctx, site, site, STS, 0).replace(/^[^.]+/, '$POD_NAME');
+  const bootstrapper = clusterSites(ctx, site)[0] === site ? podHost(ctx, site, site, STS, 0) : '';
+  return [
+    '#!/bin/bash',
+    'set -u',
+    'state=/var/lib/mysql/grastate.dat',
+    `self="${self}"`,
+    `peers=(${peers.join(' ')})`,
+    'primary_peer() {',
+    '  local h',
+    '  for h in "${peers[@]}"; do',
+    '    [ "$h" = "$self" ] && continue',
+    `    if timeout 10 mariadb --defaults-extra-file=${KOLLA_CONFIG_DIR}/client.cnf --connect-timeout=3 -h "$h" \\`,
+    `        -Nse "SHOW STATUS LIKE 'wsrep_cluster_status'" 2>/dev/null | grep -qx $'wsrep_cluster_status\\tPrimary'; then`,
+    '      echo "galera-start: $h is in a primary component: joining" >&2',
+    '      return 0',
+    '    fi',
+    '  done',
+    '  return 1',
+    '}',
+    'if [ ! -f "$state" ]; then',
+    `  if [ "$self" = "${bootstrapper}" ] && ! primary_peer; then`,
+    '    echo "galera-start: new cluster: bootstrapping it" >&2',
+    '    exec mariadbd --wsrep-new-cluster "$@"',
+    '  fi',
+    `elif grep -q '^safe_to_bootstrap: *1' "$state" && ! primary_peer; then`,
+    '  echo "galera-start: no member is in a primary component and this one stopped last: bootstrapping" >&2',
+    '  exec mariadbd --wsrep-new-cluster "$@"',
+    'fi',
+    'exec mariadbd "$@"',
+    '',
+  ].join('\n');
+}
+
+/** Readiness of a Galera member: a query answers, and the member is Synced in a primary component. */
+export function galeraReadyCheck(client: string[]): string {
+  const status = (name: string) => `$(${client.join(' ')} -Nse "SHOW STATUS LIKE '${name}'" | cut -f2)`;
+  return `[ "${status('wsrep_local_state_comment')}" = Synced ] && [ "${status('wsrep_cluster_status')}" = Primary ]`;
 }
 
 /** cockroach start arguments: locality from the EdgeSite, --join listing every member of every site. */
@@ -196,41 +256,53 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
     };
   } else {
     uid = UIDS.mariadb;
-    files = [
-      { key: 'discovery.cnf', path: '/etc/mysql/conf.d/discovery.cnf', content: myCnf(ctx, site) },
-      { key: 'root-password', content: secretValue(ctx, DATABASE_ROOT_SECRET) },
-    ];
+    const galera = type === 'galera';
+    const root = secretValue(ctx, DATABASE_ROOT_SECRET);
+    files = kollaConfigFiles(
+      galera ? `bash ${KOLLA_CONFIG_DIR}/galera-start.sh` : 'mariadbd',
+      [
+        {
+          key: 'discovery.cnf',
+          content: myCnf(ctx, site),
+          dest: '/etc/mysql/mariadb.conf.d/99-discovery.cnf',
+          owner: 'mysql',
+          perm: '0600',
+        },
+      ],
+      [
+        { key: 'root-password', content: root },
+        // The probes' (and galera-start.sh's) credentials: a file, never an argument or env value.
+        { key: 'client.cnf', content: `[client]\nuser = root\npassword = ${root}\nsocket = ${MYSQL_SOCKET}\n` },
+        ...(galera ? [{ key: 'galera-start.sh', content: galeraStartScript(ctx, site) }] : []),
+      ],
+    );
     ports = [{ name: 'mysql', port: PORTS.mysql }];
-    if (type === 'galera') {
+    if (galera) {
       ports.push(
         { name: 'galera', port: PORTS.galeraReplication },
         { name: 'ist', port: PORTS.galeraIst },
         { name: 'sst', port: PORTS.galeraSst },
       );
     }
-    const first = clusterSites(ctx, site)[0] === site;
+    const client = ['mariadb', `--defaults-extra-file=${KOLLA_CONFIG_DIR}/client.cnf`];
     container = {
       name: 'mariadb',
-      image: IMAGES.mariadb,
-      // Galera: the first pod of the first site bootstraps a new cluster when it has no state yet.
-      command:
-        type === 'galera'
-          ? [
-              'sh',
-              '-c',
-              first
-                ? 'if [ "$POD_NAME" = "database-0" ] && [ ! -f /var/lib/mysql/grastate.dat ]; then exec docker-entrypoint.sh mariadbd --wsrep-new-cluster; fi; exec docker-entrypoint.sh mariadbd'
-                : 'exec docker-entrypoint.sh mariadbd',
-            ]
-          : ['docker-entrypoint.sh', 'mariadbd'],
+      image: backendImage(ctx.dc, IMAGES.mariadb),
+      command: KOLLA_START,
       env: [
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'MARIADB_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: 'database-etc', key: 'root-password' } } },
-        { name: 'MARIADB_ROOT_HOST', value: '%' },
+        // The image's first start initialises the data directory and gives root this password (Kolla's contract).
+        { name: 'DB_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: 'database-etc', key: 'root-password' } } },
       ],
-      readinessProbe: execProbe(['healthcheck.sh', '--connect', '--innodb_initialized'], 10, 10),
-      livenessProbe: execProbe(['healthcheck.sh', '--connect'], 60, 20),
-      volumeMounts: [...configMounts(files), { name: 'data', mountPath: '/var/lib/mysql' }],
+      // Ready: a query answers (Galera: and this member is Synced with a primary component).
+      readinessProbe: execProbe(
+        galera ? ['bash', '-c', galeraReadyCheck(client)] : [...client, '-e', 'SELECT 1'],
+        10,
+        10,
+      ),
+      // Alive: mariadbd answers at all (mariadb-admin ping exits 0 even when a query would be refused).
+      livenessProbe: execProbe(['mariadb-admin', `--socket=${MYSQL_SOCKET}`, 'ping'], 60, 20),
+      volumeMounts: [kollaConfigMount(), { name: 'data', mountPath: '/var/lib/mysql' }],
     };
   }
   Object.assign(container, {
@@ -245,7 +317,9 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
     name: STS,
     serviceName: HEADLESS,
     replicas,
-    podManagementPolicy: type === 'cockroachdb' ? 'Parallel' : 'OrderedReady',
+    // Galera members start together: after a full restart the one that stopped last must bootstrap, whatever its
+    // ordinal (OrderedReady would wait for database-0 forever).
+    podManagementPolicy: type === 'mariadb' ? 'OrderedReady' : 'Parallel',
     role: 'control-plane',
     config,
     containers: [container],

@@ -4,7 +4,7 @@
 import { CONTROL, dep, DATABASE_READY, serviceEnabled } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
 import { applySite, catalogUrl, internalUrl, regionOf, serviceHost, siteServing } from '../render/endpoints.js';
-import { kollaImage } from '../render/images.js';
+import { dcImage } from '../render/images.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
 import {
   RESTRICTED_CONTAINER,
@@ -33,6 +33,7 @@ import {
   dbConnection,
   dbCreateJob,
   openStackImage,
+  httpdRuntimeVolume,
   wsgiHttpdConf,
 } from './openstack.js';
 
@@ -109,8 +110,8 @@ export function ksRegisterJob(ctx: RenderContext, unit: Unit, service: string, e
     'set -eu',
     `openstack region show ${region} >/dev/null 2>&1 || openstack region create ${region}`,
     'openstack project show service >/dev/null 2>&1 || openstack project create --domain default service',
-    `openstack user show --domain default ${service} >/dev/null 2>&1 || openstack user create --domain default --password "$SERVICE_PASSWORD" ${service}`,
-    `openstack user set --password "$SERVICE_PASSWORD" ${service}`,
+    `openstack user show --domain default ${service} >/dev/null 2>&1 || openstack user create --domain default --password="$SERVICE_PASSWORD" ${service}`,
+    `openstack user set --password="$SERVICE_PASSWORD" ${service}`,
     `openstack role add --project service --user ${service} admin`,
     `openstack role add --project service --user ${service} service || true`,
   ];
@@ -165,7 +166,7 @@ export function registrationJob(
   ];
   return job(ctx, unit, {
     baseName,
-    image: kollaImage(TOOLBOX.image, ctx.dc.spec.release),
+    image: dcImage(ctx.dc, TOOLBOX.image),
     command: ['bash', '/etc/discovery/register.sh'],
     files,
     env,
@@ -264,6 +265,9 @@ const bootstrap: UnitRenderer = (unit, ctx) => {
       publicUrl,
     ],
     files,
+    // bootstrap creates the admin's credentials and needs both key repositories, as keystone-api has them.
+    volumes: keyVolumes().volumes,
+    volumeMounts: keyVolumes().mounts,
     env: [
       {
         name: 'OS_BOOTSTRAP_PASSWORD',
@@ -286,6 +290,7 @@ const api: UnitRenderer = (unit, ctx) => {
   ];
   const config = configSecret('keystone-api-etc', files);
   const kv = keyVolumes();
+  const httpd = httpdRuntimeVolume();
   const container = {
     name: 'keystone-api',
     image: image(ctx, site),
@@ -296,7 +301,7 @@ const api: UnitRenderer = (unit, ctx) => {
     livenessProbe: httpProbe('/v3', PORTS.api, 30, 20),
     resources: resources('250m', '256Mi', '1Gi'),
     securityContext: RESTRICTED_CONTAINER,
-    volumeMounts: [...configMounts(files), ...kv.mounts],
+    volumeMounts: [...configMounts(files), ...kv.mounts, httpd.mount],
   };
   const deployment = workload(ctx, unit, {
     kind: 'Deployment',
@@ -305,7 +310,7 @@ const api: UnitRenderer = (unit, ctx) => {
     role: 'control-plane',
     config: [config, ...keys(unit, ctx)],
     containers: [container],
-    volumes: [configVolume('keystone-api-etc'), ...kv.volumes],
+    volumes: [configVolume('keystone-api-etc'), ...kv.volumes, httpd.volume],
     securityContext: restrictedPodSecurity(UID),
     spread: true,
   });

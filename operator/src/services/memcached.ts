@@ -10,14 +10,16 @@ import {
   tcpProbe,
   workload,
 } from '../render/k8s.js';
+import { backendImage } from '../render/images.js';
 import { selectorLabels } from '../render/labels.js';
 import type { RenderContext, UnitRenderer } from '../render/types.js';
 import { defineBackend } from './module.js';
 
 const PORTS = { server: 11211 } as const;
 const SERVICE_NAMES = { server: 'memcached' } as const;
-const IMAGES = { memcached: 'docker.io/library/memcached:1.6.29' } as const;
-const UIDS = { memcached: 11211 } as const;
+/** Kolla's memcached, resolved through spec.images; Kolla's uid of memcache (42457). */
+const IMAGES = { memcached: 'memcached' } as const;
+const UIDS = { memcached: 42457 } as const;
 
 /** memcached servers (host:port) a unit at `fromSite` uses: its own site's, else the core's. */
 export function memcachedServers(ctx: RenderContext, fromSite: string): string {
@@ -28,7 +30,7 @@ export function memcachedServers(ctx: RenderContext, fromSite: string): string {
 const server: UnitRenderer = (unit, ctx) => {
   const container = {
     name: 'memcached',
-    image: IMAGES.memcached,
+    image: backendImage(ctx.dc, IMAGES.memcached),
     imagePullPolicy: 'IfNotPresent',
     command: ['memcached', '-p', String(PORTS.server), '-U', '0', '-m', '256', '-c', '4096', '-v'],
     ports: [{ name: 'memcache', containerPort: PORTS.server, protocol: 'TCP' }],

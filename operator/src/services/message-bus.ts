@@ -11,6 +11,9 @@ import {
   configVolume,
   dataClaim,
   execProbe,
+  KOLLA_START,
+  kollaConfigFiles,
+  kollaConfigMount,
   resources,
   restrictedPodSecurity,
   serviceOf,
@@ -18,6 +21,7 @@ import {
   workload,
   type ConfigFile,
 } from '../render/k8s.js';
+import { backendImage } from '../render/images.js';
 import { selectorLabels } from '../render/labels.js';
 import { secretValue } from '../render/secrets.js';
 import type { K8sObject, RenderContext } from '../render/types.js';
@@ -26,10 +30,12 @@ import { defineBackend } from './module.js';
 const PORTS = { amqp: 5672, rabbitDist: 25672, rabbitManagement: 15672, interRouter: 55672 } as const;
 const SERVICE_NAMES = { server: 'message-bus' } as const;
 const IMAGES = {
-  rabbitmq: 'docker.io/library/rabbitmq:3.13.7-management',
+  /** Kolla's RabbitMQ, resolved through spec.images. */
+  rabbitmq: 'rabbitmq',
   qdrouterd: 'quay.io/interconnectedcloud/qdrouterd:1.19.0',
 } as const;
-const UIDS = { rabbitmq: 999, qdrouterd: 1000 } as const;
+/** Kolla's uid of rabbitmq (42439); the qdrouterd image runs as 1000. */
+const UIDS = { rabbitmq: 42439, qdrouterd: 1000 } as const;
 /** The bus user's password and the Erlang cookie of RabbitMQ. */
 const BUS_SECRET = 'message-bus';
 
@@ -70,54 +76,55 @@ export function messagingSections(ctx: RenderContext): Record<string, Record<str
 
 function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
   const replicas = ctx.dc.spec.messageBus.replicas ?? 1;
-  const files: ConfigFile[] = [
+  const ns = ctx.dc.metadata.namespace ?? 'default';
+  const conf = [
+    'cluster_formation.peer_discovery_backend = classic_config',
+    ...Array.from(
+      { length: replicas },
+      (_, i) =>
+        `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.server}-${i}.${SERVICE_NAMES.server}-headless.${ns}.svc`,
+    ),
+    `listeners.tcp.default = ${PORTS.amqp}`,
+    `management.tcp.port = ${PORTS.rabbitManagement}`,
+    'loopback_users.guest = false',
+    `default_user = ${BUS_USER}`,
+    `default_pass = ${secretValue(ctx, BUS_SECRET)}`,
+    'default_permissions.configure = .*',
+    'default_permissions.read = .*',
+    'default_permissions.write = .*',
+    'cluster_partition_handling = pause_minority',
+    'queue_leader_locator = balanced',
+    'vm_memory_high_watermark.relative = 0.6',
+    'log.console = true',
+    'log.file = false',
+    '',
+  ].join('\n');
+  // Kolla's contract: kolla_start copies the configuration and the Erlang cookie (mode 0400, as Erlang demands)
+  // where RabbitMQ and its CLI (the probes) read them, then runs rabbitmq-server.
+  const own = { owner: 'rabbitmq', perm: '0600' };
+  const files = kollaConfigFiles('rabbitmq-server', [
+    { key: 'rabbitmq.conf', content: conf, dest: '/etc/rabbitmq/rabbitmq.conf', ...own },
+    { key: 'enabled_plugins', content: '[rabbitmq_management].\n', dest: '/etc/rabbitmq/enabled_plugins', ...own },
     {
-      key: 'rabbitmq.conf',
-      path: '/etc/rabbitmq/rabbitmq.conf',
-      content: [
-        'cluster_formation.peer_discovery_backend = classic_config',
-        ...Array.from(
-          { length: replicas },
-          (_, i) =>
-            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.server}-${i}.${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
-        ),
-        `listeners.tcp.default = ${PORTS.amqp}`,
-        `management.tcp.port = ${PORTS.rabbitManagement}`,
-        'loopback_users.guest = false',
-        `default_user = ${BUS_USER}`,
-        `default_pass = ${secretValue(ctx, BUS_SECRET)}`,
-        'default_permissions.configure = .*',
-        'default_permissions.read = .*',
-        'default_permissions.write = .*',
-        'cluster_partition_handling = pause_minority',
-        'queue_leader_locator = balanced',
-        'vm_memory_high_watermark.relative = 0.6',
-        '',
-      ].join('\n'),
+      key: 'erlang-cookie',
+      content: secretValue(ctx, BUS_SECRET, 'erlang-cookie'),
+      dest: '/var/lib/rabbitmq/.erlang.cookie',
+      owner: 'rabbitmq',
+      perm: '0400',
     },
-    {
-      key: 'enabled_plugins',
-      path: '/etc/rabbitmq/enabled_plugins',
-      content: '[rabbitmq_management,rabbitmq_prometheus].\n',
-    },
-    // Not mounted (a subPath file cannot get the 0400 mode Erlang demands): passed with -setcookie through env.
-    { key: 'erlang-cookie', content: secretValue(ctx, BUS_SECRET, 'erlang-cookie') },
-  ];
+  ]);
   const config = configSecret('message-bus-etc', files);
   const labels = selectorLabels(ctx, unit.component, unit.step, unit.site);
   const container = {
     name: 'rabbitmq',
-    image: IMAGES.rabbitmq,
-    imagePullPolicy: 'IfNotPresent',
+    image: backendImage(ctx.dc, IMAGES.rabbitmq),
+    command: KOLLA_START,
     env: [
       { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
-      { name: 'ERLANG_COOKIE', valueFrom: { secretKeyRef: { name: 'message-bus-etc', key: 'erlang-cookie' } } },
-      { name: 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS', value: '-setcookie $(ERLANG_COOKIE)' },
-      { name: 'RABBITMQ_CTL_ERL_ARGS', value: '-setcookie $(ERLANG_COOKIE)' },
       { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       {
         name: 'RABBITMQ_NODENAME',
-        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.server}-headless.${ns}.svc`,
       },
     ],
     ports: [
@@ -126,10 +133,10 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
       { name: 'management', containerPort: PORTS.rabbitManagement, protocol: 'TCP' },
     ],
     readinessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'check_port_connectivity'], 10, 15),
-    livenessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'status'], 60, 30),
+    livenessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'check_running'], 60, 30),
     resources: resources('250m', '512Mi', '2Gi'),
     securityContext: RESTRICTED_CONTAINER,
-    volumeMounts: [...configMounts(files), { name: 'data', mountPath: '/var/lib/rabbitmq/mnesia' }],
+    volumeMounts: [kollaConfigMount(), { name: 'data', mountPath: '/var/lib/rabbitmq/mnesia' }],
   };
   const sts = workload(ctx, unit, {
     kind: 'StatefulSet',

@@ -14,7 +14,7 @@ import {
 } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
 import { applySite, catalogUrl, coreSite, internalUrl, siteServing, sitesHosting } from '../render/endpoints.js';
-import { kollaImage } from '../render/images.js';
+import { dcImage } from '../render/images.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
 import {
   RESTRICTED_CONTAINER,
@@ -33,7 +33,7 @@ import {
 import { selectorLabels } from '../render/labels.js';
 import { resolveConfig, resolveReplicas } from '../render/overrides.js';
 import { secretValue } from '../render/secrets.js';
-import type { K8sObject, RenderContext, UnitRenderer } from '../render/types.js';
+import { RenderError, type K8sObject, type RenderContext, type UnitRenderer } from '../render/types.js';
 import { glance } from './glance.js';
 import {
   apiRegion,
@@ -223,25 +223,61 @@ function cellName(ctx: RenderContext, unit: Unit): string {
   return ctx.dc.spec.topology === 'cells' ? unit.site : 'cell1';
 }
 
+/** A credential a nova-manage Job passes on its command line, as a file of its config Secret (never a Pod arg). */
+function credentialFile(key: string, content: string): ConfigFile {
+  return { key, path: `/etc/discovery/${key}`, content };
+}
+
+/** A nova-manage Job running a shell script (so that credentials are read from files at run time). */
+function manageScriptJob(ctx: RenderContext, unit: Unit, script: string[], files: ConfigFile[]): K8sObject[] {
+  const site = applySite(unit);
+  return job(ctx, unit, {
+    baseName: `nova-${unit.step}`,
+    image: image(ctx, site, 'nova-api'),
+    command: ['sh', '/etc/discovery/run.sh'],
+    files: [
+      confFile(ctx, site, 'manage-api'),
+      ...files,
+      { key: 'run.sh', path: '/etc/discovery/run.sh', content: `${script.join('\n')}\n` },
+    ],
+    uid: UID,
+  });
+}
+
 /**
  * create_cell stores the cell's transport URL and DB connection in the API database; nova-api and the
- * super-conductor read them from the API site, so both are written as reached from there.
+ * super-conductor read them from the API site, so both are written as reached from there. Idempotent: a cell of
+ * that name is updated (create_cell refuses a second run with exit 2). The credentials come from files.
  */
 const createCell: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
   const cell = cellSite(ctx, unit.site);
   const apiSite = novaApiSite(ctx, site);
-  return manageJob(ctx, unit, 'manage-api', [
-    'cell_v2',
-    'create_cell',
-    '--name',
-    cellName(ctx, unit),
-    '--transport-url',
-    transportUrl(ctx, apiSite, busSite(ctx, cell)),
-    '--database_connection',
-    dbConnection(ctx, apiSite, { user: 'nova', base: 'nova', ownerSite: cell }),
-    '--verbose',
-  ]);
+  const name = cellName(ctx, unit);
+  const manage = 'nova-manage --config-file /etc/nova/nova.conf cell_v2';
+  return manageScriptJob(
+    ctx,
+    unit,
+    [
+      'set -eu',
+      'transport=$(cat /etc/discovery/cell-transport-url)',
+      'connection=$(cat /etc/discovery/cell-database-connection)',
+      // list_cells prints "| Name | UUID | Transport URL | Database Connection | Disabled |" (credentials masked).
+      `uuid=$(${manage} list_cells | awk -F'|' -v n='${name}' '{gsub(/ /, "", $2); gsub(/ /, "", $3)} $2 == n {print $3}')`,
+      'if [ -z "$uuid" ]; then',
+      `  exec ${manage} create_cell --name='${name}' --transport-url="$transport" --database_connection="$connection" --verbose`,
+      'fi',
+      `echo "cell ${name} exists ($uuid): updating its transport URL and database connection"`,
+      `exec ${manage} update_cell --cell_uuid="$uuid" --transport-url="$transport" --database_connection="$connection"`,
+    ],
+    [
+      credentialFile('cell-transport-url', transportUrl(ctx, apiSite, busSite(ctx, cell))),
+      credentialFile(
+        'cell-database-connection',
+        dbConnection(ctx, apiSite, { user: 'nova', base: 'nova', ownerSite: cell }),
+      ),
+    ],
+  );
 };
 
 function daemon(
@@ -288,15 +324,49 @@ function daemon(
   return out;
 }
 
-/** Service-status probe used by Kolla/openstack-helm for RPC daemons: the process is alive. */
-function processProbe(name: string, initial: number): unknown {
-  return execProbe(['sh', '-c', `pgrep -f ${name} >/dev/null`], initial, 30);
+/**
+ * The daemon's process is alive: `pgrep -x` on its command name (at most 15 characters, which nova-conductor and
+ * nova-scheduler fit). Never `pgrep -f` under `sh -c`: it matches the probe's own shell and never fails.
+ */
+export function processProbe(name: string, initial: number): unknown {
+  if (name.length > 15) throw new RenderError(`process name "${name}" exceeds the 15 characters pgrep -x can match`);
+  return execProbe(['pgrep', '-x', name], initial, 30);
 }
+
+/**
+ * libvirtd.conf: nova-compute reaches libvirtd over the node-local UNIX socket only, so no TCP/TLS listener (its
+ * default, listen_tls, needs certificates and makes libvirtd exit at start).
+ */
+export const LIBVIRTD_CONF = [
+  'listen_tls = 0',
+  'listen_tcp = 0',
+  'unix_sock_rw_perms = "0770"',
+  'auth_unix_rw = "none"',
+  'log_outputs = "3:stderr"',
+  '',
+].join('\n');
+
+/**
+ * qemu.conf: QEMU writes the guest's log and serial console itself (the default stdio handler needs a virtlogd,
+ * which does not run here); no AppArmor/SELinux driver and no per-guest /dev namespace inside a container; no
+ * ownership remembering (trusted.* xattrs are missing on many overlay filesystems).
+ */
+export const QEMU_CONF = [
+  'stdio_handler = "file"',
+  'security_driver = "none"',
+  'namespaces = [ ]',
+  'remember_owner = 0',
+  '',
+].join('\n');
 
 const compute: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
   const files = [confFile(ctx, site, 'compute')];
-  const config = configSecret('nova-compute-etc', files);
+  const libvirtFiles: ConfigFile[] = [
+    { key: 'libvirtd.conf', path: '/etc/libvirt/libvirtd.conf', content: LIBVIRTD_CONF },
+    { key: 'qemu.conf', path: '/etc/libvirt/qemu.conf', content: QEMU_CONF },
+  ];
+  const config = configSecret('nova-compute-etc', [...files, ...libvirtFiles]);
   const privileged = { privileged: true, runAsUser: 0 };
   const hostPath = (name: string, path: string, type = 'DirectoryOrCreate') => ({ name, hostPath: { path, type } });
   const containers = [
@@ -319,9 +389,9 @@ const compute: UnitRenderer = (unit, ctx) => {
     },
     {
       name: 'nova-libvirt',
-      image: kollaImage(LIBVIRT_IMAGE, ctx.dc.spec.release),
+      image: dcImage(ctx.dc, LIBVIRT_IMAGE),
       imagePullPolicy: 'IfNotPresent',
-      command: ['/usr/sbin/libvirtd', '--listen'],
+      command: ['/usr/sbin/libvirtd'],
       readinessProbe: execProbe(['virsh', 'version', '--daemon'], 10, 30),
       livenessProbe: execProbe(['virsh', 'version', '--daemon'], 60, 30),
       resources: resources('250m', '256Mi', '2Gi'),
@@ -333,6 +403,9 @@ const compute: UnitRenderer = (unit, ctx) => {
         { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
         { name: 'cgroup', mountPath: '/sys/fs/cgroup' },
         { name: 'dev', mountPath: '/dev' },
+        // Domain definitions survive a restart of the pod, on the node that runs the guests.
+        { name: 'libvirt-qemu-etc', mountPath: '/etc/libvirt/qemu' },
+        ...configMounts(libvirtFiles),
       ],
     },
   ];
@@ -351,6 +424,7 @@ const compute: UnitRenderer = (unit, ctx) => {
       hostPath('lib-modules', '/lib/modules', 'Directory'),
       hostPath('cgroup', '/sys/fs/cgroup', 'Directory'),
       hostPath('dev', '/dev', 'Directory'),
+      hostPath('libvirt-qemu-etc', '/etc/libvirt/qemu'),
     ],
     hostNetwork: true,
     hostPID: true,
@@ -362,15 +436,23 @@ const compute: UnitRenderer = (unit, ctx) => {
 const renderers = {
   'db-create': (unit, ctx) => dbCreateJob(ctx, unit, NAME, novaDatabases(ctx, applySite(unit))),
   'api-db-sync': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['api_db', 'sync']),
+  // Idempotent upstream (a mapped cell0 is left as it is); the connection comes from a file, not the Pod spec.
   'map-cell0': (unit, ctx) => {
-    const site = applySite(unit);
-    const apiSite = novaApiSite(ctx, site);
-    return manageJob(ctx, unit, 'manage-api', [
-      'cell_v2',
-      'map_cell0',
-      '--database_connection',
-      dbConnection(ctx, apiSite, { user: 'nova', base: 'nova_cell0', ownerSite: apiSite }),
-    ]);
+    const apiSite = novaApiSite(ctx, applySite(unit));
+    return manageScriptJob(
+      ctx,
+      unit,
+      [
+        'set -eu',
+        'exec nova-manage --config-file /etc/nova/nova.conf cell_v2 map_cell0 --database_connection="$(cat /etc/discovery/cell0-database-connection)"',
+      ],
+      [
+        credentialFile(
+          'cell0-database-connection',
+          dbConnection(ctx, apiSite, { user: 'nova', base: 'nova_cell0', ownerSite: apiSite }),
+        ),
+      ],
+    );
   },
   'create-cell': createCell,
   // At the API site, sync every cell (and cell0) known to the API DB; at a cell site, only the local cell DB.

@@ -4,7 +4,7 @@
 // keystone.ts.
 import type { Unit } from '../planner/types.js';
 import { applySite } from '../render/endpoints.js';
-import { kollaImage } from '../render/images.js';
+import { dcImage } from '../render/images.js';
 import { job, type ConfigFile } from '../render/k8s.js';
 import { imageOverrides } from '../render/overrides.js';
 import { passwordSecret, secretValue, type RequiredSecret } from '../render/secrets.js';
@@ -30,7 +30,7 @@ export function openStackImage(
   container: string,
   site: string,
 ): string {
-  let image = kollaImage(container, ctx.dc.spec.release);
+  let image = dcImage(ctx.dc, container);
   if (service.images.includes(container)) {
     for (const o of imageOverrides(ctx, service.name, site)) if (o) image = o;
   }
@@ -145,17 +145,35 @@ export function dbCreateJob(ctx: RenderContext, unit: Unit, service: string, bas
   return job(ctx, unit, { baseName: `${service}-db-create`, image: client.image, command, files, uid: client.uid });
 }
 
-/** Minimal Apache configuration serving a WSGI script on a port, run in the foreground as the container user. */
+/** Writable directory of Apache's runtime files (an emptyDir in the pod: the image's /run/apache2 is root's). */
+export const HTTPD_RUNTIME_DIR = '/var/run/discovery-httpd';
+
+/** The emptyDir volume and mount every Apache container needs at HTTPD_RUNTIME_DIR. */
+export function httpdRuntimeVolume(): { volume: Record<string, unknown>; mount: Record<string, unknown> } {
+  return {
+    volume: { name: 'httpd-run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    mount: { name: 'httpd-run', mountPath: HTTPD_RUNTIME_DIR },
+  };
+}
+
+/**
+ * Minimal Apache configuration serving a WSGI script on a port, run in the foreground as the container user: every
+ * runtime file (pid, mod_wsgi's daemon sockets, mutexes) lives in HTTPD_RUNTIME_DIR, which that user can write —
+ * Apache's defaults (/var/run/apache2) belong to root, and mod_wsgi then answers 503 forever.
+ */
 export function wsgiHttpdConf(name: string, port: number, wsgiScript: string, processes = 2): string {
   return [
     'ServerRoot "/etc/apache2"',
     'ServerName localhost',
     `Listen ${port}`,
-    'PidFile /tmp/httpd.pid',
+    `PidFile ${HTTPD_RUNTIME_DIR}/httpd.pid`,
+    `DefaultRuntimeDir ${HTTPD_RUNTIME_DIR}`,
+    `Mutex file:${HTTPD_RUNTIME_DIR} default`,
     'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so',
     'LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so',
     'LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so',
     'LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so',
+    `WSGISocketPrefix ${HTTPD_RUNTIME_DIR}/wsgi`,
     'ErrorLog /dev/stderr',
     'LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" timed',
     'CustomLog /dev/stdout timed',

@@ -21,7 +21,14 @@ import { resolveConfig, resolveReplicas } from '../render/overrides.js';
 import type { RenderContext, UnitRenderer } from '../render/types.js';
 import { keystoneAuthtoken, ksRegisterJob, serviceUserSecret } from './keystone.js';
 import { defineOpenStackService } from './module.js';
-import { databaseUserSecret, dbConnection, dbCreateJob, openStackImage, wsgiHttpdConf } from './openstack.js';
+import {
+  databaseUserSecret,
+  dbConnection,
+  dbCreateJob,
+  httpdRuntimeVolume,
+  openStackImage,
+  wsgiHttpdConf,
+} from './openstack.js';
 
 const NAME = 'placement';
 const PORTS = { api: 8778 } as const;
@@ -61,6 +68,7 @@ const api: UnitRenderer = (unit, ctx) => {
     },
   ];
   const config = configSecret('placement-api-etc', files);
+  const httpd = httpdRuntimeVolume();
   const container = {
     name: 'placement-api',
     image: image(ctx, site),
@@ -71,7 +79,7 @@ const api: UnitRenderer = (unit, ctx) => {
     livenessProbe: httpProbe('/', PORTS.api, 30, 20),
     resources: resources('250m', '256Mi', '1Gi'),
     securityContext: RESTRICTED_CONTAINER,
-    volumeMounts: configMounts(files),
+    volumeMounts: [...configMounts(files), httpd.mount],
   };
   const deployment = workload(ctx, unit, {
     kind: 'Deployment',
@@ -80,7 +88,7 @@ const api: UnitRenderer = (unit, ctx) => {
     role: 'control-plane',
     config: [config],
     containers: [container],
-    volumes: [configVolume('placement-api-etc')],
+    volumes: [configVolume('placement-api-etc'), httpd.volume],
     securityContext: restrictedPodSecurity(UID),
     spread: true,
   });

@@ -46,7 +46,7 @@ describe('samples', () => {
     });
     expect(spec.services.glance).toEqual({ enabled: true, replicas: 1 });
     expect(spec.memcached).toEqual({ enabled: true, replicas: 1 });
-    expect(spec.messageBus).toEqual({ type: 'qpid-dispatch', replicas: 1 });
+    expect(spec.messageBus).toEqual({ type: 'rabbitmq', replicas: 1 });
     expect(spec.database.storageSize).toBe('10Gi');
     expect(spec.paused).toBe(false);
   });

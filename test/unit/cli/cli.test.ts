@@ -50,7 +50,7 @@ describe('discovery plan', () => {
   });
 
   test('invalid plan: exit 1 with the validation message', async () => {
-    const galera = readFileSync(dc('distributed'), 'utf8').replace(/type: cockroachdb/, 'type: galera');
+    const galera = readFileSync(dc('distributed'), 'utf8').replace(/type: mariadb/, 'type: galera');
     const r = await run(['plan', '-f', sites, '-f', '-'], galera);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/galera cannot span sites .*rttMillis/);
@@ -151,7 +151,7 @@ describe('every error class reaches the user as one clean line', () => {
   });
 
   test('plan error', async () => {
-    const galera = cloud('distributed', (t) => t.replace(/type: cockroachdb/, 'type: galera'));
+    const galera = cloud('distributed', (t) => t.replace(/type: mariadb/, 'type: galera'));
     expectCleanFailure(await run(['plan', '-f', sites, '-f', '-'], galera), 'plan', 1, /galera cannot span sites/);
   });
 

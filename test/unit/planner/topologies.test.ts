@@ -114,14 +114,17 @@ describe('distributed', () => {
         expect(plan.byId.get(`${step}@${s}`)).toMatchObject({ site: s, targetSite: s });
   });
 
-  test('one global cockroachdb cluster-init after every server; every db-create depends on it', () => {
-    const init = plan.byId.get('database-cluster-init@global')!;
-    expect(init).toMatchObject({ site: GLOBAL_SITE, targetSite: plan.coreSite, kind: 'job' });
-    expect([...init.dependsOn].sort()).toEqual(plan.sites.map((s) => `database-server@${s}`).sort());
-    const dbCreates = plan.units.filter((u) => u.step === 'db-create');
-    expect(dbCreates.length).toBe(4 * plan.sites.length);
+  test('cockroachdb (planner level; the API refuses it): one global cluster-init gates every db-create', () => {
+    const sample = loadCloud('distributed');
+    const crdb = buildPlan({ ...sample, spec: { ...sample.spec, database: { type: 'cockroachdb' } } }, sites);
+    expect(plan.byId.has('database-cluster-init@global')).toBe(false);
+    const init = crdb.byId.get('database-cluster-init@global')!;
+    expect(init).toMatchObject({ site: GLOBAL_SITE, targetSite: crdb.coreSite, kind: 'job' });
+    expect([...init.dependsOn].sort()).toEqual(crdb.sites.map((s) => `database-server@${s}`).sort());
+    const dbCreates = crdb.units.filter((u) => u.step === 'db-create');
+    expect(dbCreates.length).toBe(4 * crdb.sites.length);
     for (const u of dbCreates) expect(u.dependsOn).toContain('database-cluster-init@global');
-    for (const s of plan.sites) expect(deps(plan, `keystone-db-create@${s}`)).toContain('database-cluster-init@global');
+    for (const s of crdb.sites) expect(deps(crdb, `keystone-db-create@${s}`)).toContain('database-cluster-init@global');
   });
 
   test('services register in the local keystone once its region endpoints exist', () => {

@@ -150,7 +150,7 @@ describe('galera', () => {
       { site: 'edge-3', rttMillis: 80 },
     ]);
     expect(err.message).toContain('edge-2 (rttMillis 25), edge-3 (rttMillis 80)');
-    expect(err.message).toContain('cockroachdb');
+    expect(err.message).toContain('mariadb');
     expect(err.message).toContain('cells');
     expect(err.message).not.toContain('edge-1');
   });

@@ -43,12 +43,6 @@ function jobCommand(objects: K8sObject[]): string[] {
   return job.spec.template.spec.containers[0]!.command;
 }
 
-function argAfter(command: string[], flag: string): string {
-  const i = command.indexOf(flag);
-  if (i < 0) throw new Error(`${flag} not in ${command.join(' ')}`);
-  return command[i + 1]!;
-}
-
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 describe.each(TOPOLOGIES)('%s sample', (topology) => {
@@ -218,9 +212,9 @@ describe('centralized wiring', () => {
     const conductor = ini(ctx, 'nova-conductor@core', 'nova.conf');
     expect(conductor.database!.connection).toContain('@database.openstack.svc:3306/nova?');
     expect(conductor.api_database!.connection).toContain('/nova_api?');
-    const cmd = jobCommand(unitObjects(ctx, 'nova-create-cell@core'));
-    expect(argAfter(cmd, '--transport-url')).toContain('@message-bus.openstack.svc:5672/');
-    expect(argAfter(cmd, '--name')).toBe('cell1');
+    const objects = unitObjects(ctx, 'nova-create-cell@core');
+    expect(secretFile(objects, 'cell-transport-url')).toContain('@message-bus.openstack.svc:5672/');
+    expect(secretFile(objects, 'run.sh')).toContain("create_cell --name='cell1'");
   });
 
   test('keystone replicas come from spec.services.keystone; deployments spread with anti-affinity', () => {
@@ -258,10 +252,12 @@ describe('cells wiring', () => {
   test('create_cell (run at the core) records the cell bus and DB as reached from the core', () => {
     const objects = unitObjects(ctx, 'nova-create-cell@edge-1');
     expect(objects.map((o) => o.metadata.name)).toContain('nova-create-cell-edge-1-etc');
-    const cmd = jobCommand(objects);
-    expect(argAfter(cmd, '--name')).toBe('edge-1');
-    expect(argAfter(cmd, '--transport-url')).toMatch(/@message-bus\.openstack\.edge-1\.lyon\.discovery\.local:5672\/$/);
-    expect(argAfter(cmd, '--database_connection')).toMatch(
+    expect(jobCommand(objects)).toEqual(['sh', '/etc/discovery/run.sh']);
+    expect(secretFile(objects, 'run.sh')).toContain("create_cell --name='edge-1'");
+    expect(secretFile(objects, 'cell-transport-url')).toMatch(
+      /@message-bus\.openstack\.edge-1\.lyon\.discovery\.local:5672\/$/,
+    );
+    expect(secretFile(objects, 'cell-database-connection')).toMatch(
       /@database\.openstack\.edge-1\.lyon\.discovery\.local:3306\/nova\?/,
     );
   });
@@ -282,26 +278,34 @@ describe('cells wiring', () => {
 
 describe('distributed wiring', () => {
   const ctx = sampleContext('distributed');
+  /** The distributed sample on other backends (refused or release-bound by the API, kept renderable). */
+  const variant = (spec: Partial<DistributedCloud['spec']>): RenderContext => {
+    const dc = sampleDc('distributed');
+    return contextFor({ ...dc, spec: { ...dc.spec, ...spec } });
+  };
 
-  test('each site runs its own control plane on the local CockroachDB node; Keystone data is shared', () => {
+  test('each site runs its own control plane on its own database and bus; Keystone data is shared at the core', () => {
     const nova = ini(ctx, 'nova-api@edge-1', 'nova.conf');
     expect(nova.api_database!.connection).toMatch(
-      /^cockroachdb:\/\/nova:[^@]+@database\.openstack\.svc:26257\/nova_api_edge_1\?sslmode=disable$/,
+      /^mysql\+pymysql:\/\/nova:[^@]+@database\.openstack\.svc:3306\/nova_api_edge_1\?charset=utf8$/,
     );
     expect(nova.database!.connection).toContain('/nova_edge_1?');
-    expect(nova.DEFAULT!.transport_url).toBe('amqp://message-bus.openstack.svc:5672/');
-    expect(nova.oslo_messaging_amqp).toBeDefined();
+    expect(nova.DEFAULT!.transport_url).toMatch(/^rabbit:\/\/openstack:[^@]+@message-bus\.openstack\.svc:5672\/$/);
     expect(nova.keystone_authtoken!.auth_url).toBe('http://keystone-api.openstack.svc:5000');
     expect(nova.placement!.region_name).toBe('lyon');
-    for (const site of ['core', 'edge-1', 'edge-3']) {
-      expect(ini(ctx, `keystone-api@${site}`, 'keystone.conf').database!.connection).toContain(
-        '@database.openstack.svc:26257/keystone?',
+    expect(ini(ctx, 'keystone-api@core', 'keystone.conf').database!.connection).toContain(
+      '@database.openstack.svc:3306/keystone?',
+    );
+    for (const site of ['edge-1', 'edge-3']) {
+      expect(ini(ctx, `keystone-api@${site}`, 'keystone.conf').database!.connection).toMatch(
+        /@database\.openstack\.core\.[a-z]+\.discovery\.local:3306\/keystone\?/,
       );
     }
   });
 
-  test('CockroachDB: locality from the EdgeSite and --join listing every member of every site', () => {
-    const sts = unitObjects(ctx, 'database-server@edge-2').find((o) => o.kind === 'StatefulSet')!;
+  test('CockroachDB (refused by the API, still renderable): locality from the EdgeSite, --join every member', () => {
+    const crdb = variant({ database: { type: 'cockroachdb', replicas: 3 } });
+    const sts = unitObjects(crdb, 'database-server@edge-2').find((o) => o.kind === 'StatefulSet')!;
     const args = (sts.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!
       .args;
     expect(args).toContain('--locality=region=nantes,zone=nantes-a');
@@ -313,15 +317,16 @@ describe('distributed wiring', () => {
     expect(join).toContain('database-0.database-headless.openstack.svc:26257');
     expect(join).toContain('database-2.openstack.edge-3.brest.discovery.local:26257');
     expect(args).toContain('--advertise-addr=$(POD_NAME).openstack.edge-2.nantes.discovery.local:26257');
-    expect(jobCommand(unitObjects(ctx, 'database-cluster-init@global')).join(' ')).toContain(
+    expect(jobCommand(unitObjects(crdb, 'database-cluster-init@global')).join(' ')).toContain(
       'cockroach init --insecure',
     );
   });
 
-  test('qdrouterd: one router id per site, inter-router connectors form a full mesh with one link per pair', () => {
+  test('qdrouterd (releases before 2025.1): one router id per site, a full mesh with one link per pair', () => {
+    const qpid = variant({ release: '2024.1', messageBus: { type: 'qpid-dispatch' } });
     const links = new Set<string>();
-    for (const site of ctx.plan.sites) {
-      const conf = secretFile(unitObjects(ctx, `message-bus-server@${site}`), 'qdrouterd.conf');
+    for (const site of qpid.plan.sites) {
+      const conf = secretFile(unitObjects(qpid, `message-bus-server@${site}`), 'qdrouterd.conf');
       expect(conf).toContain(`id: demo-distributed.${site}`);
       for (const m of conf.matchAll(/name: to-(\S+)/g)) links.add([site, m[1]!].sort().join('~'));
     }
@@ -373,9 +378,33 @@ describe('overrides, hashes and generated secrets', () => {
       ).template.spec.containers.map((c) => c.image);
     expect(image('nova-compute@edge-2')).toEqual([
       'example.org/nova:custom',
-      'quay.io/openstack.kolla/nova-libvirt:2024.1-ubuntu-jammy',
+      'quay.io/openstack.kolla/nova-libvirt:2025.1-ubuntu-noble',
     ]);
-    expect(image('nova-compute@edge-1')[0]).toBe('quay.io/openstack.kolla/nova-compute:2024.1-ubuntu-jammy');
+    expect(image('nova-compute@edge-1')[0]).toBe('quay.io/openstack.kolla/nova-compute:2025.1-ubuntu-noble');
+  });
+
+  test('spec.images moves every Kolla image to another registry and tag; per-service overrides still win', () => {
+    const ctx = withOverrides((dc) => {
+      dc.spec.images = { registry: 'registry.example.org:5000/kolla', tag: '2025.1-local1', pullPolicy: 'Never' };
+      dc.spec.siteOverrides = [{ site: 'edge-2', images: { nova: 'example.org/nova:custom' } }];
+    });
+    const containers = new Map<string, { image: string; imagePullPolicy: string }>();
+    for (const file of renderPlan(ctx))
+      for (const o of file.objects) {
+        const pod = (o.spec as { template?: { spec?: { containers: { image: string; imagePullPolicy: string }[] } } })
+          ?.template?.spec;
+        for (const c of pod?.containers ?? []) containers.set(`${file.unit}/${c.image}`, c);
+      }
+    const images = [...containers.values()];
+    expect(images.length).toBeGreaterThan(20);
+    expect(images.every((c) => c.imagePullPolicy === 'Never')).toBe(true);
+    const refs = new Set(images.map((c) => c.image));
+    expect([...refs].filter((r) => !r.startsWith('registry.example.org:5000/kolla/'))).toEqual([
+      'example.org/nova:custom',
+    ]);
+    expect([...refs].filter((r) => !r.endsWith(':2025.1-local1'))).toEqual(['example.org/nova:custom']);
+    for (const name of ['keystone', 'kolla-toolbox', 'nova-libvirt', 'nova-compute', 'placement-api', 'glance-api'])
+      expect(refs).toContain(`registry.example.org:5000/kolla/${name}:2025.1-local1`);
   });
 
   test('a Job is renamed exactly when its inputs change; config changes roll pods through the config hash', () => {

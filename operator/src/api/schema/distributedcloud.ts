@@ -1,7 +1,7 @@
 // Schema source of DistributedCloud (namespaced): one OpenStack cloud spread over the EdgeSites it selects. The
 // OpenStack services (spec.services, siteOverrides) are the service modules' registry's, and the accepted releases are
 // the ones the renderers support: one source each.
-import { SUPPORTED_RELEASES } from '../../render/images.js';
+import { RELEASES_WITHOUT_AMQP1, SUPPORTED_RELEASES } from '../../render/images.js';
 import { OPENSTACK_SERVICES } from '../../services/registry.js';
 import { API_VERSION, conditions, labelSelector, objectMeta, siteName } from './common.js';
 import {
@@ -27,10 +27,19 @@ const release = enumOf(Object.keys(SUPPORTED_RELEASES), {
 export const topology = enumOf(['centralized', 'cells', 'distributed'], {
   tsName: 'Topology',
   description:
-    'centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site over a geo-distributed database.',
+    'centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site (its own database and bus; the Keystone database shared).',
 });
 
-const image = (description: string): SchemaNode => string({ description, minLength: 1, maxLength: 512 });
+/** A container image reference: [registry[:port]/]path[:tag][@sha256:digest], lower-case path as OCI requires. */
+export const IMAGE_REFERENCE =
+  '^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$';
+/** A registry host with an optional port and repository path prefix, e.g. registry.example.org:5000/openstack. */
+export const IMAGE_REGISTRY = '^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$';
+/** An image tag. */
+export const IMAGE_TAG = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+
+const image = (description: string): SchemaNode =>
+  string({ description, minLength: 1, maxLength: 512, pattern: IMAGE_REFERENCE });
 const replicas = (description: string, dflt?: number): SchemaNode =>
   integer({ description, minimum: 0, maximum: 100, ...(dflt === undefined ? {} : { default: dflt }) });
 
@@ -72,7 +81,10 @@ const siteOverride = object(
 );
 
 interface SpecShape {
+  release: string;
   topology: string;
+  messageBus: { type: string };
+  kvStore?: { type: string };
   coreSite?: string;
   siteSelector?: unknown;
   sites?: string[];
@@ -96,16 +108,48 @@ const distributedCloudSpec: SchemaNode = object(
       description: 'OpenStack services; each defaults to enabled with 1 replica.',
       default: {},
     }),
+    images: object(
+      {
+        registry: string({
+          description:
+            'Registry and path prefix of every Kolla image (OpenStack services, their helpers and the backends), e.g. registry.example.org:5000/kolla; default quay.io/openstack.kolla.',
+          minLength: 1,
+          maxLength: 255,
+          pattern: IMAGE_REGISTRY,
+        }),
+        tag: string({
+          description: 'Tag of every Kolla image; default the release’s upstream Kolla tag (e.g. 2025.1-ubuntu-noble).',
+          minLength: 1,
+          maxLength: 128,
+          pattern: IMAGE_TAG,
+        }),
+        pullPolicy: enumOf(['IfNotPresent', 'Always', 'Never'], {
+          tsName: 'ImagePullPolicy',
+          description: 'imagePullPolicy of every container; default IfNotPresent.',
+        }),
+      },
+      {
+        tsName: 'ImageSource',
+        description:
+          'Where the images come from: <registry>/<name>:<tag> for each Kolla image <name>. Per-service image overrides still win.',
+      },
+    ),
     messageBus: object(
       {
-        type: enumOf(['rabbitmq', 'qpid-dispatch'], { description: 'rabbitmq, or a Qpid Dispatch Router mesh.' }),
+        type: enumOf(['rabbitmq', 'qpid-dispatch'], {
+          description:
+            'rabbitmq, or a Qpid Dispatch Router mesh (AMQP 1.0: refused for 2025.1 and later, whose oslo.messaging dropped that driver).',
+        }),
         replicas: replicas('Broker replicas per site hosting the bus.', 1),
       },
       { required: ['type'], description: 'Message bus for RPC.' },
     ),
     database: object(
       {
-        type: enumOf(['mariadb', 'galera', 'cockroachdb'], { description: 'SQL backend.' }),
+        type: enumOf(['mariadb', 'galera', 'cockroachdb'], {
+          description:
+            'SQL backend: mariadb (one server per site that hosts a database), galera (one synchronous cluster; across sites only within 10 ms RTT). cockroachdb is refused (no OpenStack service supports it).',
+        }),
         replicas: replicas('Database replicas per site hosting it.', 1),
         storageSize: string({
           description: 'PersistentVolume size, e.g. 10Gi.',
@@ -118,7 +162,11 @@ const distributedCloudSpec: SchemaNode = object(
     ),
     kvStore: object(
       { type: enumOf(['redis', 'etcd'], { description: 'Key/value backend.' }) },
-      { required: ['type'], description: 'Optional key/value store (coordination, caching).' },
+      {
+        required: ['type'],
+        description:
+          'Key/value store: reserved, refused today (no service Discovery deploys uses one; caches use memcached).',
+      },
     ),
     memcached: object(
       {
@@ -183,11 +231,24 @@ const distributedCloudSpec: SchemaNode = object(
           self.sites.includes(self.coreSite),
       }),
       rule<SpecShape>({
-        rule: "self.topology != 'distributed' || self.database.type != 'mariadb'",
+        rule: `self.messageBus.type != 'qpid-dispatch' || !(self.release in [${RELEASES_WITHOUT_AMQP1.map((r) => `'${r}'`).join(', ')}])`,
+        message: `qpid-dispatch needs oslo.messaging's AMQP 1.0 driver, which releases ${RELEASES_WITHOUT_AMQP1.join(' and ')} no longer have: use rabbitmq`,
+        fieldPath: '.messageBus.type',
+        check: (self) => self.messageBus.type !== 'qpid-dispatch' || !RELEASES_WITHOUT_AMQP1.includes(self.release),
+      }),
+      rule<SpecShape>({
+        rule: "self.database.type != 'cockroachdb'",
         message:
-          'distributed topology needs a multi-site database: cockroachdb (or galera when every site is within 10 ms RTT)',
+          'cockroachdb is not supported: no OpenStack service ships a CockroachDB SQLAlchemy dialect and its users need TLS for passwords; use mariadb (one database per site) or galera',
         fieldPath: '.database.type',
-        check: (self) => self.topology !== 'distributed' || self.database.type !== 'mariadb',
+        check: (self) => self.database.type !== 'cockroachdb',
+      }),
+      rule<SpecShape>({
+        rule: '!has(self.kvStore)',
+        message:
+          'kvStore is not supported yet: none of the services Discovery deploys uses a key/value store (their caches use memcached); remove the field',
+        fieldPath: '.kvStore',
+        check: (self) => self.kvStore === undefined,
       }),
       rule<SpecShape>({
         rule: 'has(self.siteSelector) || !has(self.sites) || !has(self.siteOverrides) || self.siteOverrides.all(o, o.site in self.sites)',
