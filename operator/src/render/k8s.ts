@@ -141,8 +141,8 @@ export function httpProbe(path: string, port: number, initialDelaySeconds = 10, 
   return { httpGet: { path, port }, initialDelaySeconds, periodSeconds, timeoutSeconds: 5, failureThreshold: 6 };
 }
 
-export function execProbe(command: string[], initialDelaySeconds = 10, periodSeconds = 10): Json {
-  return { exec: { command }, initialDelaySeconds, periodSeconds, timeoutSeconds: 5, failureThreshold: 6 };
+export function execProbe(command: string[], initialDelaySeconds = 10, periodSeconds = 10, timeoutSeconds = 5): Json {
+  return { exec: { command }, initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold: 6 };
 }
 
 export function antiAffinity(selector: Record<string, string>): Json {

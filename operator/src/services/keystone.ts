@@ -5,6 +5,7 @@ import { CONTROL, dep, DATABASE_READY, serviceEnabled } from '../catalog/steps.j
 import type { Unit } from '../planner/types.js';
 import { applySite, catalogUrl, internalUrl, regionOf, serviceHost, siteServing } from '../render/endpoints.js';
 import { dcImage } from '../render/images.js';
+import { REGISTER_PY, type Registration } from './keystone-register.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
 import {
   RESTRICTED_CONTAINER,
@@ -98,54 +99,51 @@ export interface CatalogEntry {
 }
 
 /**
- * Job registering a service in Keystone (kolla-toolbox's openstack client): service user with the admin role in
- * project "service", the service entry, and public/internal/admin endpoints in the unit site's region pointing at
- * the API serving that site. Idempotent: it looks before it creates.
+ * Job registering a service in Keystone (kolla-toolbox, REGISTER_PY): service user with the admin and service roles
+ * in project "service", the service entry, and public/internal/admin endpoints in the unit site's region pointing at
+ * the API serving that site. Idempotent, and safe next to the other services' registrations.
  */
 export function ksRegisterJob(ctx: RenderContext, unit: Unit, service: string, entries: CatalogEntry[]): K8sObject[] {
   const site = applySite(unit);
-  const region = regionOf(ctx, site);
   const apiSite = siteServing(ctx, site, service, 'api');
-  const lines = [
-    'set -eu',
-    `openstack region show ${region} >/dev/null 2>&1 || openstack region create ${region}`,
-    'openstack project show service >/dev/null 2>&1 || openstack project create --domain default service',
-    `openstack user show --domain default ${service} >/dev/null 2>&1 || openstack user create --domain default --password="$SERVICE_PASSWORD" ${service}`,
-    `openstack user set --password="$SERVICE_PASSWORD" ${service}`,
-    `openstack role add --project service --user ${service} admin`,
-    `openstack role add --project service --user ${service} service || true`,
-  ];
-  for (const e of entries) {
-    lines.push(
-      `openstack service show ${e.type} >/dev/null 2>&1 || openstack service create --name ${service} --description "${e.description}" ${e.type}`,
-    );
-    for (const iface of ['public', 'internal', 'admin']) {
-      const url =
-        iface === 'internal' && apiSite === site
-          ? internalUrl(ctx, apiSite, e.svc, e.port, e.path)
-          : catalogUrl(ctx, apiSite, e.svc, e.port, e.path);
-      lines.push(
-        `id=$(openstack endpoint list --service ${e.type} --interface ${iface} --region ${region} -f value -c ID)`,
-        `if [ -z "$id" ]; then openstack endpoint create --region ${region} ${e.type} ${iface} ${url}; else openstack endpoint set --url ${url} "$id"; fi`,
-      );
-    }
-  }
-  return registrationJob(ctx, unit, `${service}-ks-register`, lines, {
+  const registration: Registration = {
+    region: regionOf(ctx, site),
+    user: { name: service, project: 'service', roles: ['admin', 'service'] },
+    services: entries.map((e) => ({
+      name: service,
+      type: e.type,
+      description: e.description,
+      endpoints: Object.fromEntries(
+        ['public', 'internal', 'admin'].map((iface) => [
+          iface,
+          iface === 'internal' && apiSite === site
+            ? internalUrl(ctx, apiSite, e.svc, e.port, e.path)
+            : catalogUrl(ctx, apiSite, e.svc, e.port, e.path),
+        ]),
+      ),
+    })),
+  };
+  return registrationJob(ctx, unit, `${service}-ks-register`, registration, {
     SERVICE_PASSWORD: secretValue(ctx, serviceUserSecretName(service)),
   });
 }
 
-/** A kolla-toolbox Job running an openstack CLI script as the Keystone admin of the Keystone serving the unit. */
+/** A kolla-toolbox Job running REGISTER_PY as the Keystone admin of the Keystone serving the unit. */
 export function registrationJob(
   ctx: RenderContext,
   unit: Unit,
   baseName: string,
-  script: string[],
+  registration: Registration,
   extraSecretEnv: Record<string, string> = {},
 ): K8sObject[] {
   const site = applySite(unit);
   const files: ConfigFile[] = [
-    { key: 'register.sh', path: '/etc/discovery/register.sh', content: `${script.join('\n')}\n` },
+    { key: 'register.py', path: '/etc/discovery/register.py', content: REGISTER_PY },
+    {
+      key: 'registration.json',
+      path: '/etc/discovery/registration.json',
+      content: `${JSON.stringify(registration, null, 2)}\n`,
+    },
     { key: 'OS_PASSWORD', content: secretValue(ctx, ADMIN_SECRET) },
     ...Object.entries(extraSecretEnv).map(([k, v]) => ({ key: k, content: v })),
   ];
@@ -167,7 +165,7 @@ export function registrationJob(
   return job(ctx, unit, {
     baseName,
     image: dcImage(ctx.dc, TOOLBOX.image),
-    command: ['bash', '/etc/discovery/register.sh'],
+    command: ['python3', '/etc/discovery/register.py', '/etc/discovery/registration.json'],
     files,
     env,
     uid: TOOLBOX.uid,
@@ -320,21 +318,22 @@ const api: UnitRenderer = (unit, ctx) => {
   return [config, deployment, service];
 };
 
-/** Registers the site's region (child of the core's when different) and identity endpoints serving that region. */
+/** Registers the site's region and the identity endpoints serving that region. */
 const endpoints: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
-  const region = regionOf(ctx, site);
   const url = keystoneUrl(ctx, site);
   const publicUrl = url.includes('.svc:') ? catalogUrl(ctx, site, SERVICE_NAMES.api, PORTS.api) : url;
-  const script = ['set -eu', `openstack region show ${region} >/dev/null 2>&1 || openstack region create ${region}`];
-  for (const iface of ['public', 'internal', 'admin']) {
-    const target = iface === 'internal' ? url : publicUrl;
-    script.push(
-      `id=$(openstack endpoint list --service identity --interface ${iface} --region ${region} -f value -c ID)`,
-      `if [ -z "$id" ]; then openstack endpoint create --region ${region} identity ${iface} ${target}; else openstack endpoint set --url ${target} "$id"; fi`,
-    );
-  }
-  return registrationJob(ctx, unit, 'keystone-endpoints', script);
+  return registrationJob(ctx, unit, 'keystone-endpoints', {
+    region: regionOf(ctx, site),
+    services: [
+      {
+        name: 'keystone',
+        type: 'identity',
+        description: 'OpenStack Identity',
+        endpoints: { public: publicUrl, internal: url, admin: publicUrl },
+      },
+    ],
+  });
 };
 
 export const keystone = defineOpenStackService({

@@ -575,7 +575,6 @@ export const nova = defineOpenStackService({
           dep('glance', 'api'),
           dep('message-bus', 'server'),
           dep('memcached', 'server'),
-          dep('kv-store', 'server'),
         ],
         description: 'nova-api (and metadata) Deployment and Service',
       },
@@ -584,7 +583,8 @@ export const nova = defineOpenStackService({
         kind: 'workload',
         expectedSeconds: 30,
         placement: CELL_LOCAL,
-        dependsOn: [dep(NAME, 'db-sync', 'same-site'), dep('message-bus', 'server'), dep('kv-store', 'server')],
+        // Its service user authenticates at start (placement, service token): the user must exist.
+        dependsOn: [dep(NAME, 'db-sync', 'same-site'), dep(NAME, 'ks-register'), dep('message-bus', 'server')],
         description: 'nova-conductor (the super-conductor at the core in cells, a cell conductor per edge cell)',
       },
       {
@@ -592,7 +592,12 @@ export const nova = defineOpenStackService({
         kind: 'workload',
         expectedSeconds: 30,
         placement: CONTROL,
-        dependsOn: [dep(NAME, 'db-sync'), dep('placement', 'api'), dep('message-bus', 'server')],
+        dependsOn: [
+          dep(NAME, 'db-sync'),
+          dep(NAME, 'ks-register'),
+          dep('placement', 'api'),
+          dep('message-bus', 'server'),
+        ],
         description: 'nova-scheduler',
       },
       {
@@ -600,7 +605,12 @@ export const nova = defineOpenStackService({
         kind: 'workload',
         expectedSeconds: 40,
         placement: COMPUTE,
-        dependsOn: [dep(NAME, 'conductor'), dep('message-bus', 'server'), dep('placement', 'api')],
+        dependsOn: [
+          dep(NAME, 'conductor'),
+          dep(NAME, 'ks-register'),
+          dep('message-bus', 'server'),
+          dep('placement', 'api'),
+        ],
         description: 'nova-compute DaemonSet on compute-role nodes',
       },
       {

@@ -334,10 +334,18 @@ describe('distributed wiring', () => {
   });
 
   test('per-site Keystone regions; siteOverrides replicas beat spec.services', () => {
-    const cmd = unitObjects(ctx, 'keystone-endpoints@edge-3').find((o) => o.kind === 'Secret')!;
-    expect(secretFile([cmd], 'register.sh')).toContain('openstack region create brest');
-    const reg = secretFile(unitObjects(ctx, 'glance-ks-register@edge-1'), 'register.sh');
-    expect(reg).toContain('--region lyon image public http://glance-api.openstack.edge-1.lyon.discovery.local:9292');
+    const registration = (id: string) =>
+      JSON.parse(secretFile(unitObjects(ctx, id), 'registration.json')) as {
+        region: string;
+        services: { type: string; endpoints: Record<string, string> }[];
+      };
+    expect(registration('keystone-endpoints@edge-3').region).toBe('brest');
+    const glance = registration('glance-ks-register@edge-1');
+    expect(glance.region).toBe('lyon');
+    expect(glance.services[0]).toMatchObject({
+      type: 'image',
+      endpoints: { public: 'http://glance-api.openstack.edge-1.lyon.discovery.local:9292' },
+    });
     const replicas = (id: string) =>
       (unitObjects(ctx, id).find((o) => o.kind === 'Deployment')!.spec as { replicas: number }).replicas;
     expect(replicas('keystone-api@core')).toBe(2);

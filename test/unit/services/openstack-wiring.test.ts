@@ -115,7 +115,7 @@ describe('nova-compute pod: libvirtd and QEMU', () => {
 
 describe('process probes of the nova daemons can fail', () => {
   test.each(['nova-compute@edge-1', 'nova-conductor@core', 'nova-scheduler@core'])(
-    '%s: the probe, run here where no such daemon runs, exits non-zero',
+    '%s: the probe, run where no such daemon runs, exits non-zero',
     (id) => {
       const pod = podSpec(unitObjects(sampleContext('centralized'), id));
       const c = pod.containers.find((x) => x.name.startsWith('nova-') && x.name !== 'nova-libvirt')!;
@@ -123,7 +123,8 @@ describe('process probes of the nova daemons can fail', () => {
         const cmd = probe!.exec!.command;
         expect(cmd.join(' ')).not.toMatch(/sh -c|pgrep -f/);
         // The old `sh -c 'pgrep -f nova-compute'` exits 0 here: pgrep finds the shell whose argv names the daemon.
-        const r = spawnSync(cmd[0]!, cmd.slice(1));
+        // A PID namespace of its own, as a container has: a real-node fleet on this host may run these daemons.
+        const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', ...cmd]);
         expect(r.status).toBe(1);
       }
     },
@@ -192,24 +193,166 @@ describe('nova create_cell is idempotent and keeps credentials off the command l
   });
 });
 
-describe('passwords that start with "-"', () => {
-  test('service users get --password=<value> (argparse refuses "--password -x")', () => {
-    const ctx = sampleContext('centralized');
-    const password = '-nOvA_dash1';
-    ctx.secrets['keystone-user-nova'] = { password };
-    const objects = unitObjects(ctx, 'nova-ks-register@core');
-    // The Job's env has SERVICE_PASSWORD from the Secret key of the same name (secretKeyRef).
+/**
+ * A fake openstacksdk (`openstack.connect().identity`, `openstack.exceptions`) over a JSON file ($FAKE_KEYSTONE), so
+ * REGISTER_PY runs for real against a Keystone whose state the test reads back. $FAKE_RACE names objects another
+ * registration creates just before this one does (its create then gets HTTP 409).
+ */
+const FAKE_SDK = `
+import json, os, types
+class exceptions:
+    class ConflictException(Exception):
+        pass
+class Obj(types.SimpleNamespace):
+    pass
+class Identity:
+    def __init__(self):
+        self.path = os.environ["FAKE_KEYSTONE"]
+        try:
+            with open(self.path) as f: self.db = json.load(f)
+        except FileNotFoundError:
+            self.db = {"regions": [], "projects": [], "users": [], "roles": ["admin", "member", "reader", "service"],
+                       "assignments": [], "services": [], "endpoints": [], "calls": []}
+        self.race = set(filter(None, os.environ.get("FAKE_RACE", "").split(",")))
+    def _save(self):
+        with open(self.path, "w") as f: json.dump(self.db, f)
+    def _call(self, name):
+        self.db["calls"].append(name); self._save()
+    def _create(self, kind, key, record):
+        self._call("create_" + kind)
+        if any(r[key] == record[key] for r in self.db[kind]): raise exceptions.ConflictException(kind)
+        self.db[kind].append(record); self._save()
+        if f"{kind}:{record[key]}" in self.race: raise exceptions.ConflictException(kind)
+        return Obj(**record)
+    def _find(self, kind, key, value):
+        if f"{kind}:{value}" in self.race:
+            self.race.discard(f"{kind}:{value}")
+            return None
+        for r in self.db[kind]:
+            if r[key] == value: return Obj(**r)
+        return None
+    def find_region(self, rid): return self._find("regions", "id", rid)
+    def create_region(self, id): return self._create("regions", "id", {"id": id})
+    def find_project(self, name, domain_id): return self._find("projects", "name", name)
+    def create_project(self, name, domain_id): return self._create("projects", "name", {"id": "p-" + name, "name": name})
+    def find_user(self, name, domain_id): return self._find("users", "name", name)
+    def create_user(self, name, domain_id, password):
+        return self._create("users", "name", {"id": "u-" + name, "name": name, "password": password})
+    def update_user(self, user, password):
+        self._call("update_user")
+        for r in self.db["users"]:
+            if r["id"] == user.id: r["password"] = password
+        self._save()
+    def find_role(self, name): return Obj(id="r-" + name, name=name) if name in self.db["roles"] else None
+    def assign_project_role_to_user(self, project, user, role):
+        a = [project.id, user.id, role.id]
+        if a not in self.db["assignments"]: self.db["assignments"].append(a)
+        self._save()
+    def services(self, type): return [Obj(**r) for r in self.db["services"] if r["type"] == type]
+    def create_service(self, name, type, description, is_enabled):
+        return self._create("services", "type", {"id": "s-" + type, "name": name, "type": type})
+    def endpoints(self, service_id, interface, region_id):
+        return [Obj(**r) for r in self.db["endpoints"]
+                if (r["service_id"], r["interface"], r["region_id"]) == (service_id, interface, region_id)]
+    def create_endpoint(self, service_id, interface, url, region_id):
+        self._call("create_endpoint")
+        n = len(self.db["endpoints"])
+        self.db["endpoints"].append({"id": f"e{n}", "service_id": service_id, "interface": interface, "url": url,
+                                     "region_id": region_id}); self._save()
+    def update_endpoint(self, ep, url):
+        self._call("update_endpoint")
+        for r in self.db["endpoints"]:
+            if r["id"] == ep.id: r["url"] = url
+        self._save()
+    def delete_endpoint(self, ep):
+        self._call("delete_endpoint")
+        self.db["endpoints"] = [r for r in self.db["endpoints"] if r["id"] != ep.id]; self._save()
+def connect():
+    return types.SimpleNamespace(identity=Identity())
+`;
+
+describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)', () => {
+  const ctx = sampleContext('centralized');
+  const password = '-nOvA_dash1'; // argparse would read "--password -nOvA_dash1" as two options
+  ctx.secrets['keystone-user-nova'] = { password };
+  const objects = unitObjects(ctx, 'nova-ks-register@core');
+  const dir = mkdtempSync(path.join(work, 'ks-'));
+  execFileSync('mkdir', ['-p', path.join(dir, 'openstack')]);
+  writeFileSync(path.join(dir, 'openstack', '__init__.py'), FAKE_SDK);
+  writeFileSync(path.join(dir, 'register.py'), secretFile(objects, 'register.py'));
+  writeFileSync(path.join(dir, 'registration.json'), secretFile(objects, 'registration.json'));
+  type Db = {
+    regions: { id: string }[];
+    projects: { name: string }[];
+    users: { name: string; password: string }[];
+    assignments: string[][];
+    services: { type: string }[];
+    endpoints: { interface: string; url: string; region_id: string; service_id: string }[];
+    calls: string[];
+  };
+  const run = (state: string, env: Record<string, string> = {}): Db => {
+    execFileSync('python3', [path.join(dir, 'register.py'), path.join(dir, 'registration.json')], {
+      env: { PATH: '/usr/bin:/bin', PYTHONPATH: dir, FAKE_KEYSTONE: state, SERVICE_PASSWORD: password, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return JSON.parse(readFileSync(state, 'utf8')) as Db;
+  };
+
+  test('the Job runs one python3 process; its password comes from a secretKeyRef', () => {
+    const pod = podSpec(objects, 'Job');
+    expect(pod.containers[0]!.command).toEqual([
+      'python3',
+      '/etc/discovery/register.py',
+      '/etc/discovery/registration.json',
+    ]);
+    const env = pod.containers[0]!.env as { name: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
+    expect(env.find((e) => e.name === 'SERVICE_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe('SERVICE_PASSWORD');
     expect(secretFile(objects, 'SERVICE_PASSWORD')).toBe(password);
-    const calls = runScript(
-      objects,
-      'register.sh',
-      [],
-      { openstack: 'for a in "$@"; do printf "%s\\n" "$a" >> "$CALLS"; done; case "$2" in show) exit 1 ;; esac' },
-      { SERVICE_PASSWORD: password },
-    ).split('\n');
-    // `openstack user show` fails (fake exit 1), so the user is created, then its password set.
-    expect(calls).toContain(`--password=${password}`);
-    expect(calls).not.toContain('--password');
+  });
+
+  test('first run creates everything; a rerun creates nothing and moves a changed endpoint', () => {
+    const state = path.join(dir, 'state-1.json');
+    const first = run(state);
+    expect(first.regions.map((r) => r.id)).toEqual(['paris']);
+    expect(first.users).toEqual([expect.objectContaining({ name: 'nova', password })]);
+    expect(first.assignments).toEqual([
+      ['p-service', 'u-nova', 'r-admin'],
+      ['p-service', 'u-nova', 'r-service'],
+    ]);
+    expect(first.services.map((s) => s.type)).toEqual(['compute']);
+    expect(first.endpoints.map((e) => e.interface).sort()).toEqual(['admin', 'internal', 'public']);
+    expect(first.endpoints.find((e) => e.interface === 'internal')!.url).toBe(
+      'http://nova-api.openstack.svc:8774/v2.1',
+    );
+    // Someone edited an endpoint: the rerun puts it back and creates nothing.
+    const wanted = JSON.parse(secretFile(objects, 'registration.json')) as {
+      services: { endpoints: Record<string, string> }[];
+    };
+    const edited = JSON.parse(JSON.stringify({ ...first, calls: [] })) as Db;
+    edited.endpoints.find((e) => e.interface === 'public')!.url = 'http://elsewhere:1/';
+    writeFileSync(state, JSON.stringify(edited));
+    const again = run(state);
+    expect(again.calls.filter((c) => c.startsWith('create_'))).toEqual([]);
+    expect(again.calls).toContain('update_endpoint');
+    expect(again.endpoints.find((e) => e.interface === 'public')!.url).toBe(wanted.services[0]!.endpoints.public);
+  });
+
+  test('a create that loses a race to another registration (HTTP 409) uses the winner: no failure', () => {
+    const state = path.join(dir, 'state-race.json');
+    const db = run(state, { FAKE_RACE: 'projects:service,regions:paris,services:compute' });
+    expect(db.projects.map((p) => p.name)).toEqual(['service']);
+    expect(db.regions.map((r) => r.id)).toEqual(['paris']);
+    expect(db.services.map((s) => s.type)).toEqual(['compute']);
+  });
+
+  test('duplicate endpoints (an earlier race) are reduced to one per interface', () => {
+    const state = path.join(dir, 'state-dup.json');
+    const db = run(state);
+    db.endpoints.push({ ...db.endpoints[0]!, id: 'dup' } as Db['endpoints'][number]);
+    writeFileSync(state, JSON.stringify(db));
+    const after = run(state);
+    expect(after.endpoints).toHaveLength(3);
+    expect(after.calls).toContain('delete_endpoint');
   });
 });
 
