@@ -1,7 +1,9 @@
-// `npm run fleet -- up|down|status|stop-apiserver|start-apiserver`: manages the local fleet of real control planes.
+// `npm run fleet -- up|down|status|openstack-images|stop-apiserver|start-apiserver`: manages the local fleet of real control planes.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { LOCAL_REGISTRY } from '../images/manifest.js';
 import {
+  clusterNames,
   defaultFleetOptions,
   effectiveOptions,
   fleetDown,
@@ -9,11 +11,13 @@ import {
   fleetStatus,
   fleetUp,
   hasRealNodes,
+  nodeCtr,
   readFleetState,
   startApiServer,
   stopApiServer,
   type ClusterHealth,
 } from './fleet.js';
+import { importOpenStackImages } from './images.js';
 import type { NodeMode } from './node-config.js';
 
 const HELP = `Usage: npm run fleet -- <command> [options]
@@ -34,6 +38,11 @@ Commands:
                            container, mount, cgroup, network namespace, link and iptables rule (exit 1 if
                            anything is left, listed)
   status                   show each cluster's API server, version and nodes (exit 1 if any is unhealthy)
+  openstack-images [CLUSTER...]
+                           import the OpenStack images (npm run images -- --group openstack) into the real nodes
+                           of CLUSTER (default: every cluster) and tag them with one group tag, printed on the
+                           last line: a DistributedCloud names them all with
+                           spec.images: {registry: localhost/discovery, tag: <that tag>}
   stop-apiserver CLUSTER   stop one cluster's kube-apiserver (fault testing)
   start-apiserver CLUSTER  start it again
 
@@ -116,6 +125,20 @@ async function main(argv: string[]): Promise<number> {
       );
       console.log(table(health));
       return health.every((h) => h.ready) ? 0 : 1;
+    }
+    case 'openstack-images': {
+      const eff = effectiveOptions(opts);
+      if (!hasRealNodes(eff)) throw new Error('openstack-images needs a fleet with real nodes (up --nodes real)');
+      const clusters = positionals.length > 1 ? positionals.slice(1) : clusterNames(eff.edges);
+      const results = await Promise.all(
+        clusters.map(async (c) => {
+          const r = await importOpenStackImages(nodeCtr(eff, c));
+          console.log(`${c}: ${r.imported.length} image(s) imported in ${r.seconds.toFixed(1)}s`);
+          return r.tag;
+        }),
+      );
+      console.log(`spec.images: {registry: ${LOCAL_REGISTRY}, tag: ${results[0]}}`);
+      return 0;
     }
     case 'stop-apiserver':
     case 'start-apiserver':

@@ -41,6 +41,7 @@ import {
   removePodLogLinks,
   removeWan,
   requireRealNodeHost,
+  sh,
   startRealNode,
   stopRealNode,
 } from './nodes.js';
@@ -132,6 +133,12 @@ export function clusterNode(opts: FleetOptions, cluster: string): NodeLayout {
   const i = clusterNames(opts.edges).indexOf(cluster);
   if (i < 0) throw new Error(`unknown fleet cluster ${cluster}`);
   return nodeLayout(fleetNetwork(opts), opts.dir, cluster, i);
+}
+
+/** `ctr -n k8s.io` against the containerd of a cluster's real node. */
+export function nodeCtr(opts: FleetOptions, cluster: string): (args: string[]) => Promise<string> {
+  const node = clusterNode(opts, cluster);
+  return (args) => sh(path.join(opts.binDir, 'ctr'), ['-a', node.containerdSocket, '-n', 'k8s.io', ...args], 900_000);
 }
 
 export function clusterNames(edges: number): string[] {

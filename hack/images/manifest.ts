@@ -1,5 +1,6 @@
 // The images' manifest and the small API the fleet imports to find them: where the cache is, which ref and archive
 // each image has. `npm run images` writes ${cache}/manifest.json; nothing here builds or runs anything.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,4 +117,33 @@ export function writeImageManifest(entries: ImageEntry[], file = imageManifestPa
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(entries, null, 2)}\n`);
   renameSync(tmp, file);
+}
+
+/** Registry prefix of every image built here (refs are `<this>/<name>:<tag>`): a DistributedCloud's spec.images.registry. */
+export const LOCAL_REGISTRY = 'localhost/discovery';
+
+/** The OpenStack group's node images (`npm run images -- --group openstack`): Kolla names, one release. */
+export function openstackImages(entries: ImageEntry[], release = '2025.1'): ImageEntry[] {
+  return entries.filter((e) => e.use === 'node' && e.version.startsWith(`${release}-`));
+}
+
+/**
+ * One tag for the whole OpenStack group, so that a DistributedCloud names every image with
+ * `spec.images: {registry: localhost/discovery, tag: <this>}`: `<release>-local-<12 hex>`, a hash of every image's
+ * name and key — any rebuilt image gives a new tag (and a rollout), an unchanged group the same one. The fleet tags
+ * each imported image `localhost/discovery/<name>:<this>` on the nodes.
+ */
+export function openstackGroupTag(entries: ImageEntry[], release = '2025.1'): string {
+  const images = openstackImages(entries, release);
+  if (!images.length)
+    throw new Error(`no OpenStack ${release} image in the manifest: run \`npm run images -- --group openstack\``);
+  const sum = createHash('sha256')
+    .update(
+      images
+        .map((e) => `${e.name}@${e.key}`)
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex');
+  return `${release}-local-${sum.slice(0, 12)}`;
 }

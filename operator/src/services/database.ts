@@ -308,7 +308,7 @@ function server(unit: Unit, ctx: RenderContext): K8sObject[] {
   Object.assign(container, {
     imagePullPolicy: 'IfNotPresent',
     ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
-    resources: resources('500m', '1Gi', '4Gi'),
+    resources: resources('250m', '512Mi', '4Gi'),
     securityContext: RESTRICTED_CONTAINER,
   });
   const config = files.length ? [configSecret('database-etc', files)] : [];

@@ -136,14 +136,25 @@ export function registrationJob(
   registration: Registration,
   extraSecretEnv: Record<string, string> = {},
 ): K8sObject[] {
+  return adminToolboxJob(ctx, unit, baseName, REGISTER_PY, registration, extraSecretEnv);
+}
+
+/**
+ * A kolla-toolbox Job running a Python `program` (openstacksdk) with `input` as JSON, authenticated as the Keystone
+ * admin of the Keystone serving the unit (OS_* environment; the passwords from the Job's Secret).
+ */
+export function adminToolboxJob(
+  ctx: RenderContext,
+  unit: Unit,
+  baseName: string,
+  program: string,
+  input: unknown,
+  extraSecretEnv: Record<string, string> = {},
+): K8sObject[] {
   const site = applySite(unit);
   const files: ConfigFile[] = [
-    { key: 'register.py', path: '/etc/discovery/register.py', content: REGISTER_PY },
-    {
-      key: 'registration.json',
-      path: '/etc/discovery/registration.json',
-      content: `${JSON.stringify(registration, null, 2)}\n`,
-    },
+    { key: 'program.py', path: '/etc/discovery/program.py', content: program },
+    { key: 'input.json', path: '/etc/discovery/input.json', content: `${JSON.stringify(input, null, 2)}\n` },
     { key: 'OS_PASSWORD', content: secretValue(ctx, ADMIN_SECRET) },
     ...Object.entries(extraSecretEnv).map(([k, v]) => ({ key: k, content: v })),
   ];
@@ -165,7 +176,7 @@ export function registrationJob(
   return job(ctx, unit, {
     baseName,
     image: dcImage(ctx.dc, TOOLBOX.image),
-    command: ['python3', '/etc/discovery/register.py', '/etc/discovery/registration.json'],
+    command: ['python3', '/etc/discovery/program.py', '/etc/discovery/input.json'],
     files,
     env,
     uid: TOOLBOX.uid,
@@ -297,7 +308,7 @@ const api: UnitRenderer = (unit, ctx) => {
     ports: [{ name: 'http', containerPort: PORTS.api, protocol: 'TCP' }],
     readinessProbe: httpProbe('/v3', PORTS.api, 5),
     livenessProbe: httpProbe('/v3', PORTS.api, 30, 20),
-    resources: resources('250m', '256Mi', '1Gi'),
+    resources: resources('100m', '256Mi', '1Gi'),
     securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [...configMounts(files), ...kv.mounts, httpd.mount],
   };

@@ -135,7 +135,7 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
     // rabbitmq-diagnostics starts an Erlang VM of its own: 4-15 s on a busy 2-core node, so generous timeouts.
     readinessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'check_port_connectivity'], 10, 20, 30),
     livenessProbe: execProbe(['rabbitmq-diagnostics', '-q', 'check_running'], 60, 60, 45),
-    resources: resources('250m', '512Mi', '2Gi'),
+    resources: resources('100m', '512Mi', '2Gi'),
     securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [kollaConfigMount(), { name: 'data', mountPath: '/var/lib/rabbitmq/mnesia' }],
   };

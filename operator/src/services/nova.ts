@@ -299,7 +299,7 @@ function daemon(
     command: [name, '--config-file', '/etc/nova/nova.conf'],
     ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
     ...probes,
-    resources: resources('250m', '256Mi', '1Gi'),
+    resources: resources('100m', '256Mi', '1Gi'),
     securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [...configMounts(files), { name: 'state', mountPath: '/var/lib/nova' }],
   };
@@ -377,7 +377,7 @@ const compute: UnitRenderer = (unit, ctx) => {
       command: ['nova-compute', '--config-file', '/etc/nova/nova.conf'],
       readinessProbe: processProbe('nova-compute', 15),
       livenessProbe: processProbe('nova-compute', 60),
-      resources: resources('250m', '512Mi', '2Gi'),
+      resources: resources('100m', '512Mi', '2Gi'),
       securityContext: privileged,
       volumeMounts: [
         ...configMounts(files),
@@ -394,7 +394,7 @@ const compute: UnitRenderer = (unit, ctx) => {
       command: ['/usr/sbin/libvirtd'],
       readinessProbe: execProbe(['virsh', 'version', '--daemon'], 10, 30),
       livenessProbe: execProbe(['virsh', 'version', '--daemon'], 60, 30),
-      resources: resources('250m', '256Mi', '2Gi'),
+      resources: resources('100m', '256Mi', '2Gi'),
       securityContext: privileged,
       volumeMounts: [
         { name: 'nova-state', mountPath: '/var/lib/nova' },

@@ -77,7 +77,7 @@ const api: UnitRenderer = (unit, ctx) => {
     ports: [{ name: 'http', containerPort: PORTS.api, protocol: 'TCP' }],
     readinessProbe: httpProbe('/', PORTS.api, 5),
     livenessProbe: httpProbe('/', PORTS.api, 30, 20),
-    resources: resources('250m', '256Mi', '1Gi'),
+    resources: resources('100m', '256Mi', '1Gi'),
     securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [...configMounts(files), httpd.mount],
   };

@@ -11,8 +11,9 @@ import { messageBus } from './message-bus.js';
 import { createRegistry } from './module.js';
 import { nova } from './nova.js';
 import { placement } from './placement.js';
+import { smoke } from './smoke.js';
 
-const MODULES = [database, messageBus, kvStore, memcached, keystone, glance, placement, nova] as const;
+const MODULES = [database, messageBus, kvStore, memcached, keystone, glance, placement, nova, smoke] as const;
 
 export const REGISTRY = createRegistry(MODULES);
 

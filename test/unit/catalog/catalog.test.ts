@@ -30,6 +30,7 @@ describe('catalog', () => {
         'compute',
         'discover-hosts',
       ],
+      smoke: ['cloud'],
     });
   });
 

@@ -335,7 +335,7 @@ describe('distributed wiring', () => {
 
   test('per-site Keystone regions; siteOverrides replicas beat spec.services', () => {
     const registration = (id: string) =>
-      JSON.parse(secretFile(unitObjects(ctx, id), 'registration.json')) as {
+      JSON.parse(secretFile(unitObjects(ctx, id), 'input.json')) as {
         region: string;
         services: { type: string; endpoints: Record<string, string> }[];
       };

@@ -279,8 +279,8 @@ describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)',
   const dir = mkdtempSync(path.join(work, 'ks-'));
   execFileSync('mkdir', ['-p', path.join(dir, 'openstack')]);
   writeFileSync(path.join(dir, 'openstack', '__init__.py'), FAKE_SDK);
-  writeFileSync(path.join(dir, 'register.py'), secretFile(objects, 'register.py'));
-  writeFileSync(path.join(dir, 'registration.json'), secretFile(objects, 'registration.json'));
+  writeFileSync(path.join(dir, 'program.py'), secretFile(objects, 'program.py'));
+  writeFileSync(path.join(dir, 'input.json'), secretFile(objects, 'input.json'));
   type Db = {
     regions: { id: string }[];
     projects: { name: string }[];
@@ -291,7 +291,7 @@ describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)',
     calls: string[];
   };
   const run = (state: string, env: Record<string, string> = {}): Db => {
-    execFileSync('python3', [path.join(dir, 'register.py'), path.join(dir, 'registration.json')], {
+    execFileSync('python3', [path.join(dir, 'program.py'), path.join(dir, 'input.json')], {
       env: { PATH: '/usr/bin:/bin', PYTHONPATH: dir, FAKE_KEYSTONE: state, SERVICE_PASSWORD: password, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -300,11 +300,7 @@ describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)',
 
   test('the Job runs one python3 process; its password comes from a secretKeyRef', () => {
     const pod = podSpec(objects, 'Job');
-    expect(pod.containers[0]!.command).toEqual([
-      'python3',
-      '/etc/discovery/register.py',
-      '/etc/discovery/registration.json',
-    ]);
+    expect(pod.containers[0]!.command).toEqual(['python3', '/etc/discovery/program.py', '/etc/discovery/input.json']);
     const env = pod.containers[0]!.env as { name: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
     expect(env.find((e) => e.name === 'SERVICE_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe('SERVICE_PASSWORD');
     expect(secretFile(objects, 'SERVICE_PASSWORD')).toBe(password);
@@ -325,7 +321,7 @@ describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)',
       'http://nova-api.openstack.svc:8774/v2.1',
     );
     // Someone edited an endpoint: the rerun puts it back and creates nothing.
-    const wanted = JSON.parse(secretFile(objects, 'registration.json')) as {
+    const wanted = JSON.parse(secretFile(objects, 'input.json')) as {
       services: { endpoints: Record<string, string> }[];
     };
     const edited = JSON.parse(JSON.stringify({ ...first, calls: [] })) as Db;
@@ -425,5 +421,110 @@ describe('Galera members bootstrap a new cluster and recover from a full restart
     expect(start('database-2', grastate(1), 'Non-Primary')).toEqual(NEW);
     expect(start('database-0', grastate(0), 'Non-Primary')).toEqual(JOIN);
     expect(start('database-2', grastate(1), 'Primary')).toEqual(JOIN);
+  });
+});
+
+describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstacksdk)', () => {
+  const ctx = sampleContext('centralized');
+  const plan = ctx.plan;
+
+  test('one smoke unit per control site, after every API, registration and nova daemon of its site', () => {
+    const smoke = plan.units.filter((u) => u.component === 'smoke');
+    expect(smoke.map((u) => u.id)).toEqual(['smoke-cloud@core']);
+    expect([...smoke[0]!.dependsOn].sort()).toEqual(
+      expect.arrayContaining([
+        'keystone-api@core',
+        'glance-api@core',
+        'glance-ks-register@core',
+        'placement-api@core',
+        'nova-api@core',
+        'nova-conductor@core',
+        'nova-scheduler@core',
+        'nova-discover-hosts@core',
+      ]),
+    );
+    const dist = sampleContext('distributed');
+    expect(dist.plan.units.filter((u) => u.component === 'smoke').map((u) => u.site)).toEqual(dist.plan.sites);
+  });
+
+  const objects = unitObjects(ctx, 'smoke-cloud@core');
+  const check = JSON.parse(secretFile(objects, 'input.json')) as { services: string[]; novaBinaries: string[] };
+  const dir = mkdtempSync(path.join(work, 'smoke-'));
+  execFileSync('mkdir', ['-p', path.join(dir, 'openstack')]);
+  // $FAKE_CLOUD: {"status": {type: http status}, "services": [[binary, host, state]], "providers": [names]}
+  writeFileSync(
+    path.join(dir, 'openstack', '__init__.py'),
+    [
+      'import json, os, types',
+      'cloud = json.loads(os.environ["FAKE_CLOUD"])',
+      'class Session:',
+      '    def get_endpoint(self, service_type, interface, region_name):',
+      '        return f"http://{service_type}.svc/" if service_type in cloud["status"] else None',
+      '    def get(self, url, authenticated, raise_exc, timeout):',
+      '        return types.SimpleNamespace(status_code=cloud["status"][url.split("//")[1].split(".")[0]])',
+      'class Conn:',
+      '    session = Session()',
+      '    def authorize(self): return "token"',
+      '    compute = types.SimpleNamespace(services=lambda: [types.SimpleNamespace(binary=b, host=h, state=s,',
+      '        status="enabled") for b, h, s in cloud["services"]])',
+      '    placement = types.SimpleNamespace(resource_providers=lambda: [types.SimpleNamespace(name=n)',
+      '        for n in cloud["providers"]])',
+      'def connect(region_name): return Conn()',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(path.join(dir, 'smoke.py'), secretFile(objects, 'program.py'));
+  writeFileSync(path.join(dir, 'input.json'), JSON.stringify(check));
+  const smoke = (cloud: unknown) =>
+    spawnSync('python3', [path.join(dir, 'smoke.py'), path.join(dir, 'input.json')], {
+      env: { PATH: '/usr/bin:/bin', PYTHONPATH: dir, FAKE_CLOUD: JSON.stringify(cloud) },
+      encoding: 'utf8',
+    });
+  const healthy = {
+    status: { identity: 200, image: 300, placement: 200, compute: 200 },
+    services: [
+      ['nova-conductor', 'c1', 'up'],
+      ['nova-scheduler', 's1', 'up'],
+      ['nova-compute', 'edge-1-node', 'up'],
+    ],
+    providers: ['edge-1-node'],
+  };
+
+  test('checks every enabled service type of the catalog and the nova daemons', () => {
+    expect(check.services).toEqual(['identity', 'image', 'placement', 'compute']);
+    expect(check.novaBinaries).toEqual(['nova-conductor', 'nova-scheduler']);
+    const r = smoke(healthy);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('cloud answers in region paris: token, identity 200, image 300');
+    expect(r.stdout).toContain('1 nova-compute up, each a resource provider');
+  });
+
+  test.each([
+    ['an API answering 503', { ...healthy, status: { ...healthy.status, placement: 503 } }, 'placement: http'],
+    [
+      'a service missing from the catalog',
+      { ...healthy, status: { identity: 200, image: 200, compute: 200 } },
+      'placement: no internal endpoint',
+    ],
+    [
+      'no scheduler up',
+      {
+        ...healthy,
+        services: [
+          ['nova-conductor', 'c1', 'up'],
+          ['nova-scheduler', 's1', 'down'],
+        ],
+      },
+      'compute: no nova-scheduler is up',
+    ],
+    [
+      'a compute without resource provider',
+      { ...healthy, providers: [] },
+      'placement: compute host(s) without a resource provider: edge-1-node',
+    ],
+  ])('fails, naming it, on %s', (_name, cloud, message) => {
+    const r = smoke(cloud);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`FAIL ${message}`);
   });
 });
