@@ -18,7 +18,7 @@ import {
   workload,
   type ConfigFile,
 } from '../render/k8s.js';
-import { selectorLabels } from '../render/labels.js';
+import { selectorLabels, targetNamespace } from '../render/labels.js';
 import { secretValue } from '../render/secrets.js';
 import type { K8sObject, RenderContext } from '../render/types.js';
 import { defineBackend } from './module.js';
@@ -79,7 +79,7 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
         ...Array.from(
           { length: replicas },
           (_, i) =>
-            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.server}-${i}.${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+            `cluster_formation.classic_config.nodes.${i + 1} = rabbit@${SERVICE_NAMES.server}-${i}.${SERVICE_NAMES.server}-headless.${targetNamespace(ctx, applySite(unit))}.svc`,
         ),
         `listeners.tcp.default = ${PORTS.amqp}`,
         `management.tcp.port = ${PORTS.rabbitManagement}`,
@@ -117,7 +117,7 @@ function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
       { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       {
         name: 'RABBITMQ_NODENAME',
-        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.server}-headless.${ctx.dc.metadata.namespace ?? 'default'}.svc`,
+        value: `rabbit@$(MY_POD_NAME).${SERVICE_NAMES.server}-headless.${targetNamespace(ctx, applySite(unit))}.svc`,
       },
     ],
     ports: [
