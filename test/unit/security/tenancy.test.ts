@@ -57,7 +57,11 @@ function dcIn(namespace: string, patch: Record<string, unknown> = {}): Distribut
     if (v === null) delete spec[k];
     else spec[k] = v;
   }
-  return { ...dc, metadata: { ...dc.metadata, uid: 'uid-1', generation: 1 }, spec: spec as DistributedCloud['spec'] };
+  return {
+    ...dc,
+    metadata: { ...dc.metadata, uid: 'uid-1', generation: 1 },
+    spec: spec as unknown as DistributedCloud['spec'],
+  };
 }
 
 /** decide + conclude over reachable, empty sites; units render to nothing (only the status matters here). */
