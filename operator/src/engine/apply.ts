@@ -37,9 +37,9 @@ export class OwnershipConflictError extends InvalidObjectError {
   ) {
     super(
       describeObject(obj),
-      `OwnershipConflict: ${describeObject(obj)} on site ${site} already exists and is ${describeOwner(live)}, not ` +
-        'this DistributedCloud: Discovery never adopts an object it did not create for this DistributedCloud ' +
-        '(remove or rename it, or delete the DistributedCloud that owns it)',
+      `OwnershipConflict: ${describeObject(obj)} on site ${site} already exists and is not this ` +
+        `DistributedCloud's (${describeOwner(live)}): Discovery never adopts an object it did not create for this ` +
+        'DistributedCloud; remove it, or delete the DistributedCloud that owns it',
     );
   }
 }
