@@ -205,6 +205,8 @@ describe('helm lint and template', () => {
         'events.k8s.io/events:create',
         'events.k8s.io/events:patch',
         '/namespaces:get',
+        '/namespaces:list',
+        '/namespaces:watch',
       ];
       expect([...grants].sort()).toEqual(expected.sort());
       expect(rules.some((r) => r.verbs.includes('*') || r.resources.includes('*'))).toBe(false);
