@@ -128,10 +128,12 @@ describe('operator e2e: the distributed sample reaches Ready', () => {
     // A member namespace of the DC in every cluster, the core's included (one per DC and site), owned (labelled) by it.
     const namespaces = owned.filter((o) => o.kind === 'Namespace').map((o) => [o.cluster, o.name]);
     expect(namespaces.sort()).toEqual(
-      ['core', 'edge-1', 'edge-2', 'edge-3'].map((site) => [
-        site === 'core' ? 'mgmt' : site,
-        memberNamespace({ metadata: { namespace: ns.name, name: NAME } }, site),
-      ]),
+      ['core', 'edge-1', 'edge-2', 'edge-3']
+        .map((site) => [
+          site === 'core' ? 'mgmt' : site,
+          memberNamespace({ metadata: { namespace: ns.name, name: NAME } }, site),
+        ])
+        .sort(),
     );
   });
   test("the operator ran under the chart's ServiceAccount and was never refused", async () => {
