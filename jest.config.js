@@ -58,5 +58,19 @@ export default {
           },
         ]
       : []),
+    // A working OpenStack on real nodes (npm run test:openstack sets DISCOVERY_OPENSTACK_TESTS=1): needs root and the
+    // OpenStack images (npm run images -- --group openstack); its own real-node fleet; about 10 min warm.
+    ...(globalThis.process.env.DISCOVERY_OPENSTACK_TESTS
+      ? [
+          {
+            ...common,
+            displayName: 'openstack',
+            testMatch: ['<rootDir>/test/openstack/**/*.test.ts'],
+            setupFilesAfterEnv: ['<rootDir>/test/harness/integration-env.ts'],
+            globalSetup: '<rootDir>/test/harness/global-setup-openstack.mjs',
+            globalTeardown: '<rootDir>/test/harness/global-teardown-openstack.mjs',
+          },
+        ]
+      : []),
   ],
 };

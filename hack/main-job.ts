@@ -111,6 +111,8 @@ async function main(): Promise<number> {
   await kubectl(['create', 'namespace', ns]).catch((e: Error) => {
     if (!/AlreadyExists/.test(e.message)) throw e;
   });
+  // the sample EdgeSites admit namespace openstack by name and any namespace with this label (spec.tenancy)
+  await kubectl(['label', 'namespace', ns, 'discovery.beyondtheclouds.io/fleet=demo', '--overwrite']);
   await kubectl([
     'apply',
     '--server-side',

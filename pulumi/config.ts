@@ -56,6 +56,13 @@ export interface RawDiscoveryConfig {
   sampleCloud?: boolean;
   /** Namespace of the sample DistributedCloud (default default). */
   sampleCloudNamespace?: string;
+  /**
+   * Namespaces whose DistributedClouds may use the registered sites (EdgeSite spec.tenancy.namespaces; default: the
+   * sample's namespace). Without a grant no DistributedCloud may use them.
+   */
+  tenantNamespaces?: string[];
+  /** Let privileged units (nova-compute) run on the registered sites (spec.tenancy.allowPrivileged; default false). */
+  allowPrivileged?: boolean;
   /** Label put on every EdgeSite (discovery.beyondtheclouds.io/fleet=<fleetLabel>) and used by the sample's selector (default pulumi). */
   fleetLabel?: string;
   /** Directory of the CRD manifests (default <repoRoot>/crds). */
@@ -91,6 +98,8 @@ export interface ResolvedConfig {
   waitForSitesReady: boolean;
   sampleCloud: boolean;
   sampleCloudNamespace: string;
+  tenantNamespaces: string[];
+  allowPrivileged: boolean;
   fleetLabel: string;
   crdsDir: string;
   chartPath: string;
@@ -229,6 +238,14 @@ export function resolveConfig(raw: RawDiscoveryConfig, env: ResolveEnv): Resolve
   if (!DNS_LABEL.test(namespace)) throw new ConfigError(`namespace must be a DNS-1123 label, got ${namespace}`);
   const secretPrefix = raw.secretPrefix ?? 'kubeconfig-';
   const fleetLabel = raw.fleetLabel ?? 'pulumi';
+  const sampleCloudNamespace = raw.sampleCloudNamespace ?? 'default';
+  const tenantNamespaces = raw.tenantNamespaces ?? [sampleCloudNamespace];
+  if (!Array.isArray(tenantNamespaces) || tenantNamespaces.some((n) => typeof n !== 'string' || !DNS_LABEL.test(n)))
+    throw new ConfigError(
+      `tenantNamespaces must be a list of DNS-1123 labels, got ${JSON.stringify(tenantNamespaces)}`,
+    );
+  if (raw.allowPrivileged !== undefined && typeof raw.allowPrivileged !== 'boolean')
+    throw new ConfigError(`allowPrivileged must be true or false, got ${JSON.stringify(raw.allowPrivileged)}`);
   return {
     clusterProvider,
     managementKubeconfig,
@@ -243,7 +260,9 @@ export function resolveConfig(raw: RawDiscoveryConfig, env: ResolveEnv): Resolve
     operatorValues: raw.operatorValues ?? {},
     waitForSitesReady: raw.waitForSitesReady ?? false,
     sampleCloud: raw.sampleCloud ?? false,
-    sampleCloudNamespace: raw.sampleCloudNamespace ?? 'default',
+    sampleCloudNamespace,
+    tenantNamespaces: [...new Set(tenantNamespaces)],
+    allowPrivileged: raw.allowPrivileged ?? false,
     fleetLabel,
     crdsDir: path.resolve(env.cwd, raw.crdsDir ?? path.join(env.repoRoot, 'crds')),
     chartPath: path.resolve(env.cwd, raw.chartPath ?? path.join(env.repoRoot, 'charts', 'discovery-operator')),
@@ -273,6 +292,8 @@ const VALUE_KEYS = new Set<keyof RawDiscoveryConfig>([
   'operatorValues',
   'waitForSitesReady',
   'sampleCloud',
+  'tenantNamespaces',
+  'allowPrivileged',
 ]);
 
 /**

@@ -77,6 +77,7 @@ export function edgeSiteManifest(site: ResolvedSite, config: ResolvedConfig) {
       zone: site.zone,
       role: site.role,
       network: { rttMillis: site.rttMillis, bandwidthMbps: site.bandwidthMbps },
+      tenancy: { namespaces: config.tenantNamespaces, allowPrivileged: config.allowPrivileged },
     },
   };
 }

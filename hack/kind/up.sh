@@ -84,6 +84,11 @@ spec:
   region: $region
   role: $role
   network: { rttMillis: $rtt, bandwidthMbps: 1000 }
+  # as the samples: DistributedClouds of namespace openstack or of namespaces labelled fleet=demo, nova-compute allowed
+  tenancy:
+    namespaces: [openstack]
+    namespaceSelector: { matchLabels: { discovery.beyondtheclouds.io/fleet: demo } }
+    allowPrivileged: true
 YAML
 }
 

@@ -15,6 +15,7 @@ import {
   type ObjectCache,
 } from './controllers/context.js';
 import { DISTRIBUTED_CLOUDS, EDGE_SITES } from './engine/resources.js';
+import { RESOURCES } from './runtime/kube-http.js';
 import { MemberClusters, type SecretLike } from './runtime/clusters.js';
 import { startHealthServer, type HealthServer } from './runtime/http.js';
 import { Informer, objectKey } from './runtime/informer.js';
@@ -69,6 +70,8 @@ export class Manager {
   readonly metrics = new OperatorMetrics({ processMetrics: true });
   private readonly kc: KubeConfig;
   private readonly edgeSites: Informer<Es>;
+  /** Namespaces of the management cluster: their labels decide which EdgeSites admit their DistributedClouds. */
+  private readonly namespaceInformer: Informer<KubernetesObject>;
   private readonly dcInformers: Informer<Dc>[];
   private readonly dcs: InformerGroup<Dc>;
   private readonly secrets: ReferencedSecrets;
@@ -93,6 +96,7 @@ export class Manager {
     this.kc = loadKubeConfig(options.kubeconfig);
     const common = { logger: this.logger, metrics: this.metrics };
     this.edgeSites = new Informer<Es>(this.kc, EDGE_SITES, common);
+    this.namespaceInformer = new Informer<KubernetesObject>(this.kc, RESOURCES.namespaces, common);
     this.dcInformers =
       options.namespaces.length === 0
         ? [new Informer<Dc>(this.kc, DISTRIBUTED_CLOUDS, common)]
@@ -125,6 +129,7 @@ export class Manager {
       custom: gatedApiClient(this.kc, CustomObjectsApi, this.gate),
       edgeSites: this.edgeSites,
       distributedClouds: this.dcs,
+      namespaces: this.namespaceInformer,
       clusters: this.clusters,
       metrics: this.metrics,
       logger: this.logger,
@@ -170,6 +175,7 @@ export class Manager {
 
   private readonly onEdgeSite = this.dispatch<Es>((w) => w.edgeSites?.bind(w));
   private readonly onDistributedCloud = this.dispatch<Dc>((w) => w.distributedClouds?.bind(w));
+  private readonly onNamespace = this.dispatch<KubernetesObject>((w) => w.namespaces?.bind(w));
 
   private wireInformers(): void {
     this.edgeSites.on({
@@ -187,6 +193,11 @@ export class Manager {
         this.onEdgeSite(es);
       },
     });
+    this.namespaceInformer.on({
+      add: (ns) => this.onNamespace(ns),
+      update: (ns, old) => this.onNamespace(ns, old),
+      delete: (ns) => this.onNamespace(ns),
+    });
     for (const informer of this.dcInformers)
       informer.on({
         add: (dc) => this.onDistributedCloud(dc),
@@ -198,6 +209,7 @@ export class Manager {
   private synced(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.edgeSites.hasSynced()) reasons.push('informer edgesites not synced');
+    if (!this.namespaceInformer.hasSynced()) reasons.push('informer namespaces not synced');
     for (const i of this.dcInformers) if (!i.hasSynced()) reasons.push(`informer ${i.name} not synced`);
     return { ready: reasons.length === 0, reasons };
   }
@@ -246,8 +258,13 @@ export class Manager {
     });
     this.wireInformers();
     this.edgeSites.start();
+    this.namespaceInformer.start();
     for (const i of this.dcInformers) i.start();
-    await Promise.all([this.edgeSites.waitForSync(), ...this.dcInformers.map((i) => i.waitForSync())]);
+    await Promise.all([
+      this.edgeSites.waitForSync(),
+      this.namespaceInformer.waitForSync(),
+      ...this.dcInformers.map((i) => i.waitForSync()),
+    ]);
     // warm caches: member clients and informers for every known site, leader or not
     this.syncSecretWatches();
     for (const es of this.edgeSites.list()) {
@@ -295,6 +312,7 @@ export class Manager {
     await this.elector?.stop().catch(() => undefined);
     await Promise.all([
       this.edgeSites.stop(),
+      this.namespaceInformer.stop(),
       ...this.dcInformers.map((i) => i.stop()),
       this.secrets.stop(),
       this.members.stopAll(),

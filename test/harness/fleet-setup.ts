@@ -10,12 +10,14 @@ import {
   hasRealNodes,
   type FleetOptions,
 } from '../../hack/fleet/fleet.js';
-import { realFleetOptions } from './fleet.js';
+import { openstackFleetOptions, realFleetOptions } from './fleet.js';
 
-/** The fleet a jest project runs on: the real-node project has its own (mixed nodes), the others the kwok one. */
+/** The fleet a jest project runs on: real-nodes (mixed nodes) and openstack (real nodes) have their own, the others the kwok one. */
 export function fleetOptionsFor(project: string | undefined): FleetOptions {
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  return project === 'real-nodes' ? realFleetOptions({ log }) : defaultFleetOptions({ log });
+  if (project === 'real-nodes') return realFleetOptions({ log });
+  if (project === 'openstack') return openstackFleetOptions({ log });
+  return defaultFleetOptions({ log });
 }
 
 export default async function globalSetup(project?: string): Promise<void> {

@@ -46,6 +46,20 @@ export function realFleetOptions(overrides: Partial<FleetOptions> = {}): FleetOp
   });
 }
 
+/**
+ * The OpenStack test fleet (project "openstack", npm run test:openstack): real nodes only, so the OpenStack units
+ * run in real containers; its own directory and port base.
+ */
+export function openstackFleetOptions(overrides: Partial<FleetOptions> = {}): FleetOptions {
+  return defaultFleetOptions({
+    dir: process.env.DISCOVERY_OPENSTACK_FLEET_DIR ?? path.join(REPO_ROOT, '.fleet-openstack'),
+    portBase: Number(process.env.DISCOVERY_OPENSTACK_FLEET_PORT_BASE ?? 27200),
+    nodes: 'real',
+    edges: 0,
+    ...overrides,
+  });
+}
+
 export function testFleet(overrides: Partial<FleetOptions> = {}): TestFleet {
   const options = defaultFleetOptions({ log: () => undefined, ...overrides });
   const make = (name: string): Cluster => ({

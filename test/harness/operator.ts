@@ -499,13 +499,22 @@ export interface TestNamespace {
   cleanup(operator?: OperatorProcess): Promise<void>;
 }
 
-/** A fresh namespace `e2e-<scenario>-<pid>` in the management cluster (claims are bound by the fleet's provisioner). */
-export async function createTestNamespace(fleet: TestFleet, scenario: string): Promise<TestNamespace> {
-  const name = `e2e-${scenario}-${process.pid}`;
+/** The label the sample EdgeSites admit namespaces by (crds/samples/sites.yaml spec.tenancy.namespaceSelector). */
+export const TENANT_LABEL = { 'discovery.beyondtheclouds.io/fleet': 'demo' };
+
+/**
+ * A fresh namespace `e2e-<scenario>-<pid>` in the management cluster (claims are bound by the fleet's provisioner),
+ * labelled so the sample EdgeSites admit its DistributedClouds (`tenant: false`: not labelled, admitted nowhere).
+ */
+export async function createTestNamespace(
+  fleet: TestFleet,
+  scenario: string,
+  options: { tenant?: boolean; suffix?: string } = {},
+): Promise<TestNamespace> {
+  const name = `e2e-${scenario}-${process.pid}${options.suffix ?? ''}`;
   const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
-  await core.createNamespace({
-    body: { metadata: { name, labels: { 'discovery.beyondtheclouds.io/e2e': scenario } } },
-  });
+  const labels = { 'discovery.beyondtheclouds.io/e2e': scenario, ...(options.tenant === false ? {} : TENANT_LABEL) };
+  await core.createNamespace({ body: { metadata: { name, labels } } });
   return {
     name,
     cleanup: async (operator) => {
@@ -540,12 +549,16 @@ export async function createTestNamespace(fleet: TestFleet, scenario: string): P
           )
           .catch(() => undefined);
       }
-      for (const c of fleet.all)
-        await c
-          .kubeConfig()
-          .makeApiClient(CoreV1Api)
-          .deleteNamespace({ name })
-          .catch(() => undefined);
+      // the DCs' member namespaces (normally gone with the teardown), then the namespace itself
+      for (const c of fleet.all) {
+        const api = c.kubeConfig().makeApiClient(CoreV1Api);
+        const members = await api
+          .listNamespace({ labelSelector: `${DC_NAMESPACE_LABEL}=${name}` })
+          .catch(() => ({ items: [] as { metadata?: { name?: string } }[] }));
+        for (const m of members.items)
+          await api.deleteNamespace({ name: m.metadata?.name ?? '' }).catch(() => undefined);
+        await api.deleteNamespace({ name }).catch(() => undefined);
+      }
     },
   };
 }

@@ -77,6 +77,8 @@ beforeAll(async () => {
   );
   await kubectlIn(mgmt, ['apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds', 'samples', 'sites.yaml')]);
   await kubectlIn(mgmt, ['create', 'namespace', dcNs]);
+  // the sample EdgeSites admit namespaces with this label (spec.tenancy.namespaceSelector)
+  await kubectlIn(mgmt, ['label', 'namespace', dcNs, 'discovery.beyondtheclouds.io/fleet=demo']);
 }, 330_000);
 
 afterAll(async () => {

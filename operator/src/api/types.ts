@@ -23,6 +23,36 @@ export interface ObjectMeta {
 /** core hosts the shared control plane; edge and far-edge sites run compute (and, when distributed, a full control plane). */
 export type SiteRole = 'core' | 'edge' | 'far-edge';
 
+export interface LabelSelectorRequirement {
+  /** Label key. */
+  key: string;
+  /** Relation of key to values. */
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /** Values for In and NotIn; must be empty for Exists and DoesNotExist. */
+  values?: string[];
+}
+
+/** Namespaces (of the management cluster) whose DistributedClouds may use this site, by their labels; {} picks every namespace. */
+export interface NamespaceSelector {
+  /** Labels a selected object must carry. */
+  matchLabels?: Record<string, string>;
+  /** Set-based requirements. */
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/** Which DistributedClouds may use this site. Without it (or with neither namespaces nor namespaceSelector) no DistributedCloud may: access is granted explicitly by the site admin. */
+export interface EdgeSiteTenancy {
+  /** Namespaces (of the management cluster) whose DistributedClouds may use this site, in addition to those namespaceSelector picks. */
+  namespaces?: string[];
+  /** Namespaces (of the management cluster) whose DistributedClouds may use this site, by their labels; {} picks every namespace. */
+  namespaceSelector?: NamespaceSelector;
+  /**
+   * Units whose pods need privileged containers with host network, PID and paths (nova-compute with libvirt) may run here, and their member namespace gets Pod Security "privileged".
+   * (default false)
+   */
+  allowPrivileged?: boolean;
+}
+
 /** Desired state of an EdgeSite. */
 export interface EdgeSiteSpec {
   /** Secret holding a kubeconfig for the member cluster (inline credentials only). The operator reads it only from its own namespace and the namespaces of --kubeconfig-secret-namespaces. */
@@ -84,6 +114,8 @@ export interface EdgeSiteSpec {
    * (default false)
    */
   paused?: boolean;
+  /** Which DistributedClouds may use this site. Without it (or with neither namespaces nor namespaceSelector) no DistributedCloud may: access is granted explicitly by the site admin. */
+  tenancy?: EdgeSiteTenancy;
 }
 
 /** A metav1.Condition. */
@@ -143,18 +175,9 @@ export type OpenStackRelease = '2023.1' | '2023.2' | '2024.1' | '2024.2' | '2025
 /** centralized: control plane at coreSite, compute at the edges; cells: global API at coreSite, one Nova cell per edge site; distributed: a full control plane per site (its own database and bus; the Keystone database shared). */
 export type Topology = 'centralized' | 'cells' | 'distributed';
 
-export interface LabelSelectorRequirement {
-  /** Label key. */
-  key: string;
-  /** Relation of key to values. */
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  /** Values for In and NotIn; must be empty for Exists and DoesNotExist. */
-  values?: string[];
-}
-
 /** A metav1.LabelSelector over EdgeSite labels. */
 export interface LabelSelector {
-  /** Labels an EdgeSite must carry. */
+  /** Labels a selected object must carry. */
   matchLabels?: Record<string, string>;
   /** Set-based requirements. */
   matchExpressions?: LabelSelectorRequirement[];

@@ -25,7 +25,7 @@ import { InputError, UsageError, type CliIO } from './io.js';
 const HELP = `Usage: discovery render -f FILE [-f FILE ...] -o DIR [--name [NAMESPACE/]NAME] [--namespace NS] [--secrets FILE]
 
 Render every unit of one DistributedCloud into Kubernetes manifests, without contacting any cluster:
-  DIR/<site>/00-namespace.yaml            the Namespace on that site's cluster
+  DIR/<site>/00-namespace.yaml            the DistributedCloud's member Namespace on that site's cluster
   DIR/<site>/<NN>-<component>-<step>.yaml one file per unit (NN = dependency level, for reading order);
                                           units run on another site's cluster on a site's behalf get a
                                           -<site> suffix (global units: -global)
@@ -37,13 +37,15 @@ written back to that same file (never elsewhere), so rendering again is byte-ide
 Files holding credentials (secrets.yaml, any file with a Secret) are written with mode 0600, others 0644.
 Files a previous render wrote (listed in DIR/.discovery-render) and no longer produced are removed; nothing
 else in DIR is touched. Site, DistributedCloud and namespace names must be Kubernetes names (DNS-1123), so no
-file lands outside DIR; a symbolic link inside DIR is never followed.
+file lands outside DIR; a symbolic link inside DIR is never followed. EdgeSite spec.tenancy is not checked here
+(the operator enforces it): render only what the sites admit.
 
 Options:
   -f, --filename FILE   YAML/JSON file with EdgeSites and DistributedClouds (repeatable; - reads stdin)
   -o, --output DIR      output directory (created if missing)
   -n, --name NAME       the DistributedCloud NAME or NAMESPACE/NAME (required when the input has several)
-      --namespace NS    namespace of the rendered objects when the DistributedCloud has none (default: openstack)
+      --namespace NS    namespace of the DistributedCloud when it has none (default: openstack); its objects go
+                        to one member namespace per site, NS-<name>-<site>-<hash>
       --secrets FILE    YAML map of existing generated credentials (secret -> key -> value); credentials
                         missing from it are generated and written back to FILE (mode 0600)
   -h, --help            show this help

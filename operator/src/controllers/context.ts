@@ -46,6 +46,8 @@ export type Dc = DistributedCloud & KubernetesObject;
 export interface Watches {
   edgeSites?(site: Es, old: Es | undefined): string[];
   distributedClouds?(dc: Dc, old: Dc | undefined): string[];
+  /** A Namespace of the management cluster changed (its labels decide which EdgeSites admit its DistributedClouds). */
+  namespaces?(ns: KubernetesObject, old: KubernetesObject | undefined): string[];
   /** A Secret in a namespace holding EdgeSite kubeconfigs changed. */
   kubeconfigSecrets?(secret: KubernetesObject): string[];
   /** Objects in every member cluster: which resources, which of them (label selector), and whose keys they are. */
@@ -90,6 +92,8 @@ export interface ControllerContext {
   custom: CustomObjectsApi;
   edgeSites: ObjectCache<Es>;
   distributedClouds: ObjectCache<Dc>;
+  /** The management cluster's Namespaces (their labels, for EdgeSite spec.tenancy.namespaceSelector). */
+  namespaces: ObjectCache<KubernetesObject>;
   clusters: MemberClusters;
   members: MemberInformers;
   metrics: OperatorMetrics;

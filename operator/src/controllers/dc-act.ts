@@ -5,13 +5,15 @@ import type { DistributedCloud } from '../api/types.js';
 import {
   applyObject,
   applyUnitObjects,
+  ensureNotForeign,
   InvalidObjectError,
   isNotFound,
   NamespaceEnsurer,
   SiteUnreachableError,
 } from '../engine/apply.js';
 import { deleteOwnedNamespace, deleteUnitObjects } from '../engine/teardown.js';
-import { LABEL_DC, labelValue } from '../render/labels.js';
+import { memberNamespace, ownerLabels } from '../render/labels.js';
+import { objectId } from '../engine/state.js';
 import type { K8sObject } from '../render/types.js';
 import type { MemberClients } from '../runtime/clusters.js';
 import type { Logger } from '../runtime/logger.js';
@@ -71,7 +73,8 @@ export async function act(
     if (!clients || lost.has(site)) return undefined;
     try {
       await ensureNamespace(site, clients);
-      for (const { object, deleteFirst } of objects) {
+      for (const { object, deleteFirst, missing } of objects) {
+        if (missing) await ensureNotForeign(clients, object);
         if (deleteFirst) await deleteUnitObjects(clients, [deleteFirst]);
         await applyObject(clients, object);
       }
@@ -90,12 +93,12 @@ export async function act(
   const hold = decision.holdStartsOnFailure && repairOutcomes.some((o) => o.result === 'refused');
   const starts = hold
     ? []
-    : await mapLimit(decision.starts, APPLY_CONCURRENCY, async ({ unit, site, objects, stale }) => {
+    : await mapLimit(decision.starts, APPLY_CONCURRENCY, async ({ unit, site, objects, stale, known }) => {
         const clients = ctx.clients.get(site);
         if (!clients || lost.has(site)) return undefined;
         try {
           await ensureNamespace(site, clients);
-          await applyUnitObjects(clients, objects, stale);
+          await applyUnitObjects(clients, objects, stale, (o) => known.has(objectId(o)));
           ctx.log.info('unit applied', { unit: unit.id, site, objects: objects.length, pruned: stale.length });
           return { unit: unit.id, result: 'applied' } as const;
         } catch (error) {
@@ -118,7 +121,7 @@ export async function act(
     const clients = ctx.clients.get(site);
     if (!clients || lost.has(site)) continue;
     try {
-      await deleteOwnedNamespace(clients, namespaceName(ctx), owner(ctx));
+      await deleteOwnedNamespace(clients, memberNamespace(ctx.dc, site), ownerLabels(ctx.dc));
       ctx.namespaces.forget(site);
     } catch (error) {
       problems.push(`cannot remove namespace from site ${site}: ${describeError(error)}`);
@@ -142,7 +145,8 @@ export async function actTeardown(decision: TeardownDecision, ctx: ActContext): 
     const clients = ctx.clients.get(site);
     if (!clients) continue;
     try {
-      if (await deleteOwnedNamespace(clients, namespaceName(ctx), owner(ctx))) ctx.namespaces.forget(site);
+      if (await deleteOwnedNamespace(clients, memberNamespace(ctx.dc, site), ownerLabels(ctx.dc)))
+        ctx.namespaces.forget(site);
       else results.namespacesGone = false;
     } catch (error) {
       results.namespacesGone = false;
@@ -150,13 +154,4 @@ export async function actTeardown(decision: TeardownDecision, ctx: ActContext): 
     }
   }
   return results;
-}
-
-function namespaceName(ctx: ActContext): string {
-  return ctx.dc.metadata.namespace ?? 'default';
-}
-
-/** The label our namespaces carry (only a namespace labelled for this DC is ever deleted). */
-function owner(ctx: ActContext): { dcLabel: string; dc: string } {
-  return { dcLabel: LABEL_DC, dc: labelValue(ctx.dc.metadata.name ?? '') };
 }

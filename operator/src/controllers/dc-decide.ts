@@ -8,9 +8,18 @@ import type { LiveObject } from '../engine/readiness.js';
 import { assessUnit, objectId, unitInputHash } from '../engine/state.js';
 import { unitsToTearDown } from '../engine/teardown.js';
 import {
+  admits,
+  allowsPrivileged,
+  privilegedNotAllowedMessage,
+  SITE_NOT_ALLOWED,
+  siteNotAllowedMessage,
+  type TenantNamespace,
+} from '../planner/tenancy.js';
+import {
   buildPlan,
   buildPlanFromSpec,
   PlanError,
+  selectSites,
   unitsToStart,
   type Plan,
   type RolloutLimits,
@@ -36,12 +45,27 @@ type Dc = Pick<DistributedCloud, 'metadata' | 'status'>;
 // ---- planning ----------------------------------------------------------------------------------------------------
 
 export type Planned =
-  | { ok: true; spec: DistributedCloudSpec; plan: Plan }
+  | {
+      ok: true;
+      spec: DistributedCloudSpec;
+      plan: Plan;
+      /** Selected sites left out because they do not admit the DC's namespace. */
+      notAllowed?: { sites: string[]; message: string };
+    }
   /** reason/message for the Degraded condition; `permanent`: the work-queue error (not retried until an edit). */
   | { ok: false; reason: string; message: string; permanent: string };
 
-/** Validates (with defaults) and plans a DistributedCloud: the plan, or the reason it has none. */
-export function planDistributedCloud(dc: DistributedCloud, edgeSites: readonly EdgeSite[]): Planned {
+/**
+ * Validates (with defaults) and plans a DistributedCloud: the plan, or the reason it has none. With `tenant` (the
+ * operator always passes the DC's namespace), the tenancy model applies first: selected EdgeSites that do not admit
+ * that namespace are left out of the plan and listed in `notAllowed`; when that leaves nothing to plan — every
+ * selected site, or the named coreSite, is not allowed — there is no plan (reason SiteNotAllowed).
+ */
+export function planDistributedCloud(
+  dc: DistributedCloud,
+  edgeSites: readonly EdgeSite[],
+  tenant?: TenantNamespace,
+): Planned {
   const validation = validateDistributedCloud(JSON.parse(JSON.stringify(dc)) as unknown);
   if (!validation.ok) {
     const message = validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
@@ -49,11 +73,45 @@ export function planDistributedCloud(dc: DistributedCloud, edgeSites: readonly E
   }
   const spec = validation.value.spec;
   try {
-    return { ok: true, spec, plan: buildPlan({ ...dc, spec }, edgeSites) };
+    let planSpec = spec;
+    let planSites = edgeSites;
+    let notAllowed: { sites: string[]; message: string } | undefined;
+    if (tenant) {
+      const selection = selectSites(spec, edgeSites);
+      const denied = selection.sites.filter((s) => !admits(selection.byName.get(s)!, tenant));
+      if (denied.length > 0) {
+        if (denied.length === selection.sites.length || (spec.coreSite && denied.includes(spec.coreSite))) {
+          const message = siteNotAllowedMessage(denied, tenant, false);
+          return { ok: false, reason: SITE_NOT_ALLOWED, message, permanent: message };
+        }
+        const out = new Set(denied);
+        planSites = edgeSites.filter((s) => !out.has(s.metadata.name ?? ''));
+        const sites = spec.sites?.filter((s) => !out.has(s));
+        planSpec = { ...spec, sites: sites?.length ? sites : undefined };
+        notAllowed = { sites: denied, message: siteNotAllowedMessage(denied, tenant, true) };
+      }
+    }
+    return { ok: true, spec, plan: buildPlan({ ...dc, spec: planSpec }, planSites), notAllowed };
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     return { ok: false, reason: `Plan${error.code}`, message: error.message, permanent: error.message };
   }
+}
+
+/**
+ * Units the tenancy model refuses on the plan's sites: those whose module declares them privileged (nova-compute's
+ * hypervisor pods) on an EdgeSite without spec.tenancy.allowPrivileged. What they have live there is removed.
+ */
+export function privilegedRefusals(
+  plan: Plan,
+  sites: ReadonlyMap<string, EdgeSite>,
+  privileged: (unit: Unit) => boolean,
+): Map<string, Refusal> {
+  const out = new Map<string, Refusal>();
+  for (const unit of plan.units)
+    if (privileged(unit) && !allowsPrivileged(sites.get(unit.targetSite)))
+      out.set(unit.id, { message: privilegedNotAllowedMessage(unit.id, unit.targetSite), prune: true });
+  return out;
 }
 
 /**
@@ -90,8 +148,31 @@ export interface SiteState {
   live: ReadonlyMap<string, LiveObject>;
   /** Live objects of this DistributedCloud grouped by exact unit id (annotation). */
   byUnit: ReadonlyMap<string, readonly LiveObject[]>;
-  /** Never delete this DC's namespace here: the cluster is the management cluster, or another DC of it uses the site. */
-  keepNamespace: boolean;
+  /**
+   * DaemonSets with host network or host PID in the site's cluster, whoever owns them (any DistributedCloud, any
+   * site sharing the cluster): two of them on the same nodes would share host ports and paths.
+   */
+  hostClaims?: readonly HostClaim[];
+}
+
+/** A host-level DaemonSet (host network / PID) found in a member cluster. */
+export interface HostClaim {
+  namespace: string;
+  name: string;
+  /** Who owns it, for messages (ownership.ts describeOwner). */
+  owner: string;
+  nodeSelector: Readonly<Record<string, string>>;
+  creationTimestamp?: string;
+}
+
+/** Reason (and unit message prefix) of a unit refused because another host-level DaemonSet holds its nodes. */
+export const HOST_CONFLICT = 'HostConflict';
+
+/** A unit refused before anything is applied (tenancy), and whether what it has live goes. */
+export interface Refusal {
+  message: string;
+  /** Remove the unit's live objects (privileged units on a site that no longer allows them). */
+  prune: boolean;
 }
 
 /** What each planned unit renders to, or why it cannot be rendered. */
@@ -109,6 +190,10 @@ export interface ReconcileInput {
   /** Dependencies between previously planned units: orders the pruning of units no longer planned (on demand). */
   previousDependencies: () => ReadonlyMap<string, readonly string[]>;
   now: Date;
+  /** Units refused by the tenancy model (privileged pods where the EdgeSite does not allow them): never applied. */
+  refused?: ReadonlyMap<string, Refusal>;
+  /** Selected sites that do not admit the DC's namespace (left out of the plan), and the message saying so. */
+  notAllowed?: { sites: readonly string[]; message: string };
 }
 
 // ---- decide ------------------------------------------------------------------------------------------------------
@@ -120,6 +205,8 @@ export interface RepairObject {
   object: K8sObject;
   /** A live config object with keys we do not render: delete it first (server-side apply would keep the keys). */
   deleteFirst?: LiveObject;
+  /** Not among our live objects: checked for a foreign object of the same name before it is re-created. */
+  missing?: boolean;
 }
 
 export interface Repair {
@@ -134,6 +221,8 @@ export interface Start {
   objects: K8sObject[];
   /** Live objects of the unit no longer rendered (e.g. the Job of a previous inputHash): deleted after applying. */
   stale: LiveObject[];
+  /** objectIds of the rendered objects already live and ours; the others are checked for foreign ones first. */
+  known: ReadonlySet<string>;
 }
 
 export interface Prune {
@@ -180,8 +269,18 @@ export function decide(input: ReconcileInput): Decision {
   const verdicts = new Map<string, Verdict>();
   const repairs: Repair[] = [];
 
+  const refusedPrunes: Prune[] = [];
   for (const unit of plan.units) {
     const previous = previousUnits.get(unit.id);
+    const refusal = input.refused?.get(unit.id);
+    if (refusal) {
+      states.set(unit.id, 'failed');
+      verdicts.set(unit.id, { phase: 'Failed', message: refusal.message, started: false });
+      const site = sites.get(unit.targetSite);
+      const live = site?.reachable ? (site.byUnit.get(unit.id) ?? []) : [];
+      if (refusal.prune && live.length > 0) refusedPrunes.push({ unit: unit.id, site: unit.targetSite, objects: live });
+      continue;
+    }
     const rendered = input.desired.get(unit.id);
     if (!rendered || 'error' in rendered) {
       states.set(unit.id, 'failed');
@@ -202,6 +301,12 @@ export function decide(input: ReconcileInput): Decision {
       });
       continue;
     }
+    const conflict = hostConflict(rendered.objects, site);
+    if (conflict) {
+      states.set(unit.id, 'failed');
+      verdicts.set(unit.id, { phase: 'Failed', message: conflict, started: false, inputHash: hash });
+      continue;
+    }
     const a = assessUnit({
       desired: rendered.objects,
       live: (id) => site.live.get(id),
@@ -215,6 +320,7 @@ export function decide(input: ReconcileInput): Decision {
     if (a.drifted.length > 0 && a.state !== 'failed' && !paused) {
       const objects = a.drifted.map(({ object }) => {
         const live = site.live.get(objectId(object));
+        if (!live) return { object, missing: true };
         return hasExtraKeys(object, live) ? { object, deleteFirst: live } : { object };
       });
       repairs.push({ unit, site: site.name, objects });
@@ -232,6 +338,7 @@ export function decide(input: ReconcileInput): Decision {
     leftovers,
   };
   if (paused) return decision;
+  decision.prunes.push(...refusedPrunes);
 
   // start what the scheduler allows on reachable, synced sites
   const ids = unitsToStart(plan, states, input.limits, {
@@ -241,8 +348,10 @@ export function decide(input: ReconcileInput): Decision {
     const unit = plan.byId.get(id)!;
     const objects = (input.desired.get(id) as { objects: K8sObject[] }).objects;
     const wanted = new Set(objects.map(objectId));
-    const stale = (sites.get(unit.targetSite)!.byUnit.get(id) ?? []).filter((o) => !wanted.has(objectId(o)));
-    decision.starts.push({ unit, site: unit.targetSite, objects, stale });
+    const site = sites.get(unit.targetSite)!;
+    const stale = (site.byUnit.get(id) ?? []).filter((o) => !wanted.has(objectId(o)));
+    const known = new Set([...wanted].filter((oid) => site.live.has(oid)));
+    decision.starts.push({ unit, site: unit.targetSite, objects, stale, known });
   }
 
   // tear down what is no longer planned (dropped sites, disabled components), dependents first
@@ -255,9 +364,52 @@ export function decide(input: ReconcileInput): Decision {
   }
   // dropped sites with nothing of ours left: their owned namespace goes (unless the namespace must stay)
   for (const site of sites.values())
-    if (!plan.sites.includes(site.name) && site.reachable && site.byUnit.size === 0 && !site.keepNamespace)
+    if (!plan.sites.includes(site.name) && site.reachable && site.byUnit.size === 0)
       decision.namespaceDeletes.push(site.name);
   return decision;
+}
+
+/** Pod spec of a workload object, if it has one. */
+function podSpecOf(obj: K8sObject): Record<string, unknown> | undefined {
+  const spec = obj.spec as { template?: { spec?: Record<string, unknown> } } | undefined;
+  return spec?.template?.spec;
+}
+
+/** Two node selectors may pick the same node unless some label key is required with different values. */
+function mayOverlap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  return !Object.keys(a).some((k) => k in b && a[k] !== b[k]);
+}
+
+/**
+ * The HostConflict message when one of a unit's DaemonSets uses host network or PID on nodes another host-level
+ * DaemonSet of the cluster (another DistributedCloud, or another site sharing the cluster) may run on; the older one
+ * keeps them (a claim created after our own live DaemonSet does not count), so the outcome does not depend on who
+ * reconciles first.
+ */
+export function hostConflict(objects: readonly K8sObject[], site: SiteState): string | undefined {
+  for (const obj of objects) {
+    if (obj.kind !== 'DaemonSet') continue;
+    const pod = podSpecOf(obj);
+    if (!pod || (pod.hostNetwork !== true && pod.hostPID !== true)) continue;
+    const selector = (pod.nodeSelector ?? {}) as Record<string, string>;
+    const created = site.live.get(objectId(obj))?.metadata?.creationTimestamp;
+    const ours = created == null ? undefined : String(created);
+    const other = (site.hostClaims ?? []).find(
+      (c) =>
+        c.namespace !== obj.metadata.namespace &&
+        mayOverlap(c.nodeSelector, selector) &&
+        (ours === undefined ||
+          (c.creationTimestamp !== undefined &&
+            (c.creationTimestamp < ours || (c.creationTimestamp === ours && c.namespace < obj.metadata.namespace!)))),
+    );
+    if (other)
+      return (
+        `${HOST_CONFLICT}: DaemonSet ${obj.metadata.name} uses the host network and PID of the nodes it runs on, and ` +
+        `DaemonSet ${other.namespace}/${other.name} (${other.owner}) already does on nodes its node selector may ` +
+        `share on site ${site.name}'s cluster: give one of them other nodes (spec.siteOverrides[].nodeSelector)`
+      );
+  }
+  return undefined;
 }
 
 /** Units of this DC with objects in a member cluster that the plan does not have. */
@@ -337,6 +489,7 @@ export function conclude(
     sites,
     paused: input.paused,
     problems: results.problems,
+    notAllowed: input.notAllowed?.message,
     now: input.now,
   });
   return { status, requeueAfterMs: requeueAfter(status, sites, policy), phases: countPhases(units) };
@@ -445,10 +598,7 @@ export function decideTeardown(input: TeardownInput): TeardownDecision {
     abandoned,
     newlyAbandoned: abandoned.filter((s) => !reported.includes(`site ${s} unreachable for longer`)),
     waitingFor,
-    namespaceDeletes:
-      present.size > 0
-        ? []
-        : [...input.sites.values()].filter((s) => s.reachable && !s.keepNamespace).map((s) => s.name),
+    namespaceDeletes: present.size > 0 ? [] : [...input.sites.values()].filter((s) => s.reachable).map((s) => s.name),
   };
 }
 

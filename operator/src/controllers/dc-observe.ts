@@ -1,17 +1,18 @@
 // What a DistributedCloud reconcile sees of each member cluster, read from the informer caches: whether the site can
-// be used (credentials, EdgeSite Reachable condition, member caches synced), this DC's live objects there, and whether
-// its namespace there must be kept. Builds (or reuses) the site's clients and starts its member informers.
+// be used (credentials, EdgeSite Reachable condition, member caches synced), this DC's live objects there (by owner
+// uid), and the host-level DaemonSets of the cluster whoever owns them. Builds (or reuses) the site's clients and starts its member informers.
 import type { DistributedCloud, EdgeSite } from '../api/types.js';
-import { isOwnedBy } from '../engine/ownership.js';
+import { describeOwner, isOwnedBy } from '../engine/ownership.js';
 import type { LiveObject } from '../engine/readiness.js';
 import { OWNED_RESOURCES } from '../engine/resources.js';
 import { objectId } from '../engine/state.js';
 import { ANNOTATION_UNIT } from '../render/labels.js';
 import { ClusterCredentialsError, type MemberClients } from '../runtime/clusters.js';
+import { RESOURCES } from '../runtime/kube-http.js';
 import { getCondition } from '../runtime/conditions.js';
 import { describeError } from '../runtime/redact.js';
 import { clientsOfSite, type ControllerContext } from './context.js';
-import type { SiteState } from './dc-decide.js';
+import type { HostClaim, SiteState } from './dc-decide.js';
 
 export interface ObservedSite {
   state: SiteState;
@@ -35,7 +36,7 @@ export async function observeSites(
 
 async function observeSite(ctx: ControllerContext, dc: Dc, site: EdgeSite): Promise<ObservedSite> {
   const name = site.metadata.name ?? '';
-  const state = { name, reachable: false, message: undefined as string | undefined, keepNamespace: false };
+  const state = { name, reachable: false, message: undefined as string | undefined };
   const empty = { live: new Map<string, LiveObject>(), byUnit: new Map<string, LiveObject[]>() };
   let clients: MemberClients;
   try {
@@ -43,23 +44,19 @@ async function observeSite(ctx: ControllerContext, dc: Dc, site: EdgeSite): Prom
   } catch (error) {
     const message =
       error instanceof ClusterCredentialsError ? `${error.reason}: ${error.message}` : describeError(error);
-    return { state: { ...state, ...empty, message, keepNamespace: usedByAnotherDc(ctx, dc, name) } };
+    return { state: { ...state, ...empty, message } };
   }
   ctx.members.ensure(name, clients.kubeConfig, clients.hash);
-  const keepNamespace = isManagementCluster(ctx, clients) || usedByAnotherDc(ctx, dc, name);
   const reachable = getCondition(site.status?.conditions, 'Reachable');
-  if (reachable?.status === 'False')
-    return { state: { ...state, ...empty, message: reachable.message, keepNamespace }, clients };
+  if (reachable?.status === 'False') return { state: { ...state, ...empty, message: reachable.message }, clients };
   if (!ctx.members.hasSynced(name))
-    return {
-      state: { ...state, ...empty, message: 'member cluster caches not synced yet', keepNamespace },
-      clients,
-    };
+    return { state: { ...state, ...empty, message: 'member cluster caches not synced yet' }, clients };
   const live = new Map<string, LiveObject>();
   const byUnit = new Map<string, LiveObject[]>();
+  // the caches hold every Discovery object of the cluster (any namespace, any DC): only this DC's (by uid) count
   for (const resource of OWNED_RESOURCES) {
     const informer = ctx.members.informer(name, resource);
-    for (const obj of (informer?.list(dc.metadata.namespace) ?? []) as LiveObject[]) {
+    for (const obj of (informer?.list() ?? []) as LiveObject[]) {
       if (!isOwnedBy(obj, dc.metadata)) continue;
       live.set(objectId(obj), obj);
       const unit = obj.metadata?.annotations?.[ANNOTATION_UNIT];
@@ -70,20 +67,24 @@ async function observeSite(ctx: ControllerContext, dc: Dc, site: EdgeSite): Prom
       }
     }
   }
-  return { state: { ...state, reachable: true, live, byUnit, keepNamespace }, clients };
+  const daemonSets = (ctx.members.informer(name, RESOURCES.daemonSets)?.list() ?? []) as LiveObject[];
+  return { state: { ...state, reachable: true, live, byUnit, hostClaims: hostClaims(daemonSets) }, clients };
 }
 
-/** The member cluster is the management cluster: its namespace is the one the DistributedCloud lives in. */
-function isManagementCluster(ctx: ControllerContext, clients: MemberClients): boolean {
-  const server = ctx.kubeConfig.getCurrentCluster()?.server;
-  return server !== undefined && clients.server.replace(/\/+$/, '') === server.replace(/\/+$/, '');
-}
-
-/** Another DistributedCloud of the same namespace lists the site: the namespace there is shared. */
-function usedByAnotherDc(ctx: ControllerContext, dc: Dc, site: string): boolean {
-  return ctx.distributedClouds
-    .list(dc.metadata.namespace)
-    .some(
-      (other) => other.metadata?.name !== dc.metadata.name && (other.status?.sites ?? []).some((s) => s.name === site),
-    );
+/** The DaemonSets of a cluster whose pods use the host network or PID (what two of them on one node would share). */
+function hostClaims(daemonSets: readonly LiveObject[]): HostClaim[] {
+  const out: HostClaim[] = [];
+  for (const ds of daemonSets) {
+    const pod = (ds.spec?.template as { spec?: Record<string, unknown> } | undefined)?.spec;
+    if (!pod || (pod.hostNetwork !== true && pod.hostPID !== true) || ds.metadata?.deletionTimestamp) continue;
+    const created = ds.metadata?.creationTimestamp;
+    out.push({
+      namespace: ds.metadata?.namespace ?? '',
+      name: ds.metadata?.name ?? '',
+      owner: describeOwner(ds),
+      nodeSelector: (pod.nodeSelector ?? {}) as Record<string, string>,
+      ...(created == null ? {} : { creationTimestamp: String(created) }),
+    });
+  }
+  return out;
 }

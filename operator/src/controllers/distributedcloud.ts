@@ -16,10 +16,9 @@ import {
   RenderError,
   requiredSecrets,
   type GeneratedSecrets,
-  type K8sObject,
   type RenderContext,
 } from '../render/index.js';
-import { LABEL_DC_NAMESPACE, labelValue } from '../render/labels.js';
+import type { TenantNamespace } from '../planner/tenancy.js';
 import { getCondition } from '../runtime/conditions.js';
 import { objectKey } from '../runtime/informer.js';
 import { withContext, type Logger } from '../runtime/logger.js';
@@ -46,6 +45,7 @@ import {
   decideTeardown,
   planDistributedCloud,
   previousDependencies,
+  privilegedRefusals,
   type DesiredObjects,
   type SiteState,
 } from './dc-decide.js';
@@ -76,7 +76,19 @@ export class DistributedCloudController implements Controller {
     kubeconfigSecrets: (secret) =>
       this.selecting(edgeSitesUsingSecret(this.ctx, secret).flatMap((n) => this.ctx.edgeSites.get(n) ?? [])),
     memberObjects: { resources: OWNED_RESOURCES, labelSelector: OWNED_SELECTOR, keysOf: owningDistributedCloudKey },
+    // a namespace's labels decide which EdgeSites admit its DistributedClouds (spec.tenancy.namespaceSelector)
+    namespaces: (ns, old) =>
+      !old || JSON.stringify(ns.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {})
+        ? this.ctx.distributedClouds.list(ns.metadata?.name).map(objectKey)
+        : [],
   };
+
+  /** The DC's namespace as the tenancy model reads it: its name and, when cached, its labels. */
+  private tenantOf(dc: Dc): TenantNamespace {
+    const name = dc.metadata.namespace ?? 'default';
+    const labels = this.ctx.namespaces.get(name)?.metadata?.labels;
+    return labels ? { name, labels } : { name };
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const dc = this.ctx.distributedClouds.get(key);
@@ -88,12 +100,14 @@ export class DistributedCloudController implements Controller {
     if (dc.metadata.deletionTimestamp) return this.finalize(dc, key, log);
     const now = nowOf(this.ctx);
     const edgeSites = this.ctx.edgeSites.list();
-    const planned = planDistributedCloud(dc, edgeSites);
+    const planned = planDistributedCloud(dc, edgeSites, this.tenantOf(dc));
     if (!planned.ok) {
-      await this.writeStatus(dc, failedStatus(dc, planned.reason, planned.message, now));
+      const status = failedStatus(dc, planned.reason, planned.message, now);
+      await this.writeStatus(dc, status);
+      for (const t of transitions(dc.status, status)) await recordEvent(this.ctx, dc, t.type, t.reason, t.message);
       throw new PermanentError(planned.permanent);
     }
-    const { spec, plan } = planned;
+    const { spec, plan, notAllowed } = planned;
     if (!(dc.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.patchMetadata(dc, { finalizers: [...(dc.metadata.finalizers ?? []), FINALIZER] });
       log.info('finalizer added');
@@ -114,9 +128,11 @@ export class DistributedCloudController implements Controller {
       unitTimeoutSeconds: spec.rollout?.unitTimeoutSeconds ?? 600,
       previousDependencies: () => previousDependencies(dc, edgeSites),
       now,
+      refused: privilegedRefusals(plan, sites, (u) => renderCtx.registry.privileged(u)),
+      notAllowed,
     };
     const decision = decide(input);
-    const results = await act(decision, this.actContext(dc, observed, log), (site) => memberNamespace(renderCtx, site));
+    const results = await act(decision, this.actContext(dc, observed, log), (site) => renderNamespace(renderCtx, site));
     const outcome = conclude(input, decision, results, this.ctx.options);
     await this.writeStatus(dc, outcome.status);
     for (const t of transitions(dc.status, outcome.status))
@@ -249,13 +265,6 @@ function renderDesired(plan: Plan, ctx: RenderContext): DesiredObjects {
     }
   }
   return desired;
-}
-
-/** The DC's Namespace on a site's cluster, labelled with the DC's namespace (member events map back to the DC). */
-function memberNamespace(ctx: RenderContext, site: string): K8sObject {
-  const ns = renderNamespace(ctx, site);
-  const dcNamespace = labelValue(ctx.dc.metadata.namespace ?? 'default');
-  return { ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, [LABEL_DC_NAMESPACE]: dcNamespace } } };
 }
 
 function statesOf(observed: ReadonlyMap<string, ObservedSite>): Map<string, SiteState> {

@@ -85,7 +85,21 @@ export interface StatusInput {
   paused: boolean;
   /** Extra degradation (e.g. a site abandoned, objects of a dropped site that cannot be removed). */
   problems?: string[];
+  /** Selected sites that do not admit the DC's namespace: Degraded with reason SiteNotAllowed and this message. */
+  notAllowed?: string;
   now: Date;
+}
+
+/**
+ * Reasons a unit can be refused with, before or while applying, written as the prefix of its message
+ * ("OwnershipConflict: …"): the Degraded/Ready reason names the first of them rather than the generic UnitFailed.
+ */
+export const REFUSAL_REASONS: readonly string[] = ['OwnershipConflict', 'PrivilegedNotAllowed', 'HostConflict'];
+
+/** The refusal reason of a failed unit's message, if it is one. */
+export function refusalReason(message: string | undefined): string | undefined {
+  const prefix = /^([A-Za-z]+): /.exec(message ?? '')?.[1];
+  return prefix !== undefined && REFUSAL_REASONS.includes(prefix) ? prefix : undefined;
 }
 
 /** The full status of a DistributedCloud whose plan was built. */
@@ -116,10 +130,16 @@ export function distributedCloudStatus(input: StatusInput): DistributedCloudStat
   for (const u of failed.slice(0, 3)) problems.push(`unit ${u.name} failed${u.message ? `: ${u.message}` : ''}`);
   if (failed.length > 3) problems.push(`${failed.length - 3} more units failed`);
   problems.push(...(input.problems ?? []));
+  if (input.notAllowed) problems.unshift(input.notAllowed);
+  const refused = failed.map((u) => refusalReason(u.message)).find((r) => r !== undefined);
   const degraded: ReasonMessage | undefined =
     problems.length > 0
       ? {
-          reason: unreachable.length > 0 ? 'SiteUnreachable' : failed.length > 0 ? 'UnitFailed' : 'Degraded',
+          reason: input.notAllowed
+            ? 'SiteNotAllowed'
+            : unreachable.length > 0
+              ? 'SiteUnreachable'
+              : (refused ?? (failed.length > 0 ? 'UnitFailed' : 'Degraded')),
           message: problems.join('; ').slice(0, 2000),
         }
       : undefined;
@@ -200,6 +220,14 @@ export function transitions(previous: DistributedCloudStatus | undefined, next: 
     if (s.reachable && was?.reachable === false)
       out.push({ type: 'Normal', reason: 'SiteReachable', message: `site ${s.name} is reachable again` });
   }
+  const degradedBefore = previous?.conditions?.find((c) => c.type === 'Degraded');
+  const degradedNow = next.conditions?.find((c) => c.type === 'Degraded');
+  if (
+    degradedNow?.status === 'True' &&
+    degradedNow.reason === 'SiteNotAllowed' &&
+    (degradedBefore?.status !== 'True' || degradedBefore.reason !== 'SiteNotAllowed')
+  )
+    out.push({ type: 'Warning', reason: 'SiteNotAllowed', message: degradedNow.message ?? '' });
   const readyBefore = previous?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
   const readyNow = next.conditions?.find((c) => c.type === 'Ready');
   if (readyNow?.status === 'True' && !readyBefore)

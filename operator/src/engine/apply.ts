@@ -5,7 +5,9 @@ import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { MemberClients } from '../runtime/clusters.js';
 import { describeError } from '../runtime/redact.js';
 import { TemporaryError } from '../runtime/workqueue.js';
+import { LABEL_DC_UID as OWNER_UID_LABEL } from '../render/labels.js';
 import type { K8sObject } from '../render/types.js';
+import { describeOwner, sameOwner } from './ownership.js';
 import type { LiveObject } from './readiness.js';
 
 export const FIELD_MANAGER = 'discovery-operator';
@@ -20,6 +22,25 @@ export class InvalidObjectError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * An object (or the member namespace) we are about to write exists and is not this DistributedCloud's: Discovery never
+ * adopts it. The unit fails with a message naming the object and its owner; nothing is written to it.
+ */
+export class OwnershipConflictError extends InvalidObjectError {
+  constructor(
+    site: string,
+    obj: { kind?: string; metadata?: { name?: string; namespace?: string } },
+    live: LiveObject,
+  ) {
+    super(
+      describeObject(obj),
+      `OwnershipConflict: ${describeObject(obj)} on site ${site} already exists and is not this ` +
+        `DistributedCloud's (${describeOwner(live)}): Discovery never adopts an object it did not create for this ` +
+        'DistributedCloud; remove it, or delete the DistributedCloud that owns it',
+    );
   }
 }
 
@@ -120,6 +141,30 @@ export async function deleteObject(clients: MemberClients, obj: LiveObject): Pro
   }
 }
 
+/**
+ * Refuses (OwnershipConflictError) to write `obj` over an existing object that is not ours: reads it first. Used for
+ * objects the owned-object caches do not show as ours (a first apply, a missing object being re-created), since an
+ * object of the same name made by someone else carries no owner label and is not in those caches.
+ */
+export async function ensureNotForeign(clients: MemberClients, obj: K8sObject): Promise<void> {
+  const what = `read ${describeObject(obj)}`;
+  let live: LiveObject;
+  try {
+    live = (await withTimeout(
+      clients.objects.read({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+      }),
+      what,
+    )) as unknown as LiveObject;
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw classifyError(error, clients.site, what);
+  }
+  if (!sameOwner(live, obj)) throw new OwnershipConflictError(clients.site, obj, live);
+}
+
 export interface UnitApplyResult {
   applied: number;
   pruned: number;
@@ -127,35 +172,42 @@ export interface UnitApplyResult {
 
 /**
  * Applies a unit's objects in order (config before workloads, as rendered), then deletes `stale` — live objects
- * carrying the unit's label that are no longer rendered (e.g. the Job of a previous inputHash).
+ * carrying the unit's label that are no longer rendered (e.g. the Job of a previous inputHash). Objects `known(obj)`
+ * does not vouch for as ours are read first and refused if they exist and are someone else's (nothing of the unit is
+ * written then).
  */
 export async function applyUnitObjects(
   clients: MemberClients,
   objects: readonly K8sObject[],
   stale: readonly LiveObject[] = [],
+  known: (obj: K8sObject) => boolean = () => false,
 ): Promise<UnitApplyResult> {
+  for (const obj of objects) if (!known(obj)) await ensureNotForeign(clients, obj);
   for (const obj of objects) await applyObject(clients, obj);
   for (const obj of stale) await deleteObject(clients, obj);
   return { applied: objects.length, pruned: stale.length };
 }
 
 /**
- * Makes sure the DistributedCloud's namespace exists in a member cluster. A namespace we create carries our labels
- * and is ours to delete at teardown; one that already exists (e.g. the DistributedCloud's own namespace when the
- * member cluster is the management cluster, or a namespace made by hand) is used as is and never labelled, so
- * teardown leaves it alone. Remembers namespaces already checked (per site and credentials).
+ * Makes sure a DistributedCloud's member namespace exists in a member cluster, and is its own: created with the owner
+ * labels of `namespace` (dc, dc-namespace, dc-uid); an existing one carrying other owner labels (or none: made by
+ * hand, by another tool, by a DistributedCloud of the same name deleted earlier) is refused with an
+ * OwnershipConflictError and left untouched. Remembers namespaces already checked (per site and credentials).
  */
 export class NamespaceEnsurer {
   private readonly done = new Set<string>();
 
   async ensure(clients: MemberClients, namespace: K8sObject): Promise<void> {
     const name = namespace.metadata.name;
-    const key = `${clients.site}|${clients.hash}|${name}`;
+    const key = `${clients.site}|${clients.hash}|${name}|${namespace.metadata.labels?.[OWNER_UID_LABEL] ?? ''}`;
     if (this.done.has(key)) return;
     const what = `namespace ${name}`;
     try {
-      await withTimeout(clients.core.readNamespace({ name }), `read ${what}`);
+      const live = await withTimeout(clients.core.readNamespace({ name }), `read ${what}`);
+      if (!sameOwner(live as LiveObject, namespace))
+        throw new OwnershipConflictError(clients.site, namespace, live as LiveObject);
     } catch (error) {
+      if (error instanceof OwnershipConflictError) throw error;
       if (!isNotFound(error)) throw classifyError(error, clients.site, `read ${what}`);
       try {
         await withTimeout(
@@ -168,8 +220,10 @@ export class NamespaceEnsurer {
           `create ${what}`,
         );
       } catch (createError) {
-        if ((createError as { code?: number }).code !== 409)
-          throw classifyError(createError, clients.site, `create ${what}`);
+        // created meanwhile (by us in another reconcile, or by someone else): checked on the next pass
+        if ((createError as { code?: number }).code === 409)
+          throw new TemporaryError(`site ${clients.site}: ${what} created concurrently`, 1000);
+        throw classifyError(createError, clients.site, `create ${what}`);
       }
     }
     this.done.add(key);

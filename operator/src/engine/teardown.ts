@@ -2,6 +2,7 @@
 // a unit goes only when every unit depending on it is gone), deleting a unit's objects, and the owned Namespace.
 import type { MemberClients } from '../runtime/clusters.js';
 import { classifyError, deleteObject, isNotFound, withTimeout } from './apply.js';
+import { sameOwner } from './ownership.js';
 import type { LiveObject } from './readiness.js';
 
 /**
@@ -29,18 +30,19 @@ export async function deleteUnitObjects(clients: MemberClients, objects: readonl
 }
 
 /**
- * Deletes the owned Namespace of a member cluster (only when it carries our dc label for this DistributedCloud) and
- * reports whether it is gone.
+ * Deletes a DistributedCloud's member Namespace in a member cluster — only when it carries that DistributedCloud's
+ * owner labels (`owner`: dc, dc-namespace, dc-uid, as render/labels.ts ownerLabels gives them); any other namespace
+ * of that name is left alone — and reports whether it is gone (or not ours).
  */
 export async function deleteOwnedNamespace(
   clients: MemberClients,
   name: string,
-  owner: { dcLabel: string; dc: string },
+  owner: Record<string, string>,
 ): Promise<boolean> {
   const what = `namespace ${name}`;
   try {
     const ns = await withTimeout(clients.core.readNamespace({ name }), `read ${what}`);
-    if (ns.metadata?.labels?.[owner.dcLabel] !== owner.dc) return true; // not ours: leave it
+    if (!sameOwner(ns as LiveObject, { metadata: { labels: owner } })) return true; // not ours: leave it
     if (ns.metadata?.deletionTimestamp) return false;
     await withTimeout(clients.core.deleteNamespace({ name, propagationPolicy: 'Background' }), `delete ${what}`);
     return false;

@@ -1,6 +1,7 @@
 // Cross-site wiring: where each service of the plan runs, and the address a unit at one site uses to reach it.
 // Same-site references use in-cluster Service DNS (`<svc>.<ns>.svc`); cross-site references use a per-site external
-// domain derived from the EdgeSite (`<svc>.<ns>.<site>.<region>.discovery.local`, or the EdgeSite annotation
+// domain derived from the EdgeSite (`<svc>.<ns>.<site>.<region>.discovery.local`, <ns> = the host site's member
+// namespace of the DC, render/labels.ts memberNamespace; or the EdgeSite annotation
 // `discovery.beyondtheclouds.io/external-domain`). Making those names resolve and reachable across clusters (DNS,
 // ingress / load balancers, VPN) is the fleet network's job, not the renderers'. Each service module holds its own
 // ports and Service names (and helpers such as keystone's URL); this file only knows sites and addresses.
@@ -29,13 +30,13 @@ export function siteDomain(ctx: RenderContext, site: string): string {
 
 /** Address of Service `svc` hosted at `hostSite`, as seen from a unit applied to `fromSite`'s cluster. */
 export function serviceHost(ctx: RenderContext, fromSite: string, hostSite: string, svc: string): string {
-  const ns = targetNamespace(ctx);
+  const ns = targetNamespace(ctx, hostSite);
   return fromSite === hostSite ? `${svc}.${ns}.svc` : `${svc}.${ns}.${siteDomain(ctx, hostSite)}`;
 }
 
 /** Address of pod `<sts>-<ordinal>` of a StatefulSet at `hostSite` (headless Service `<sts>-headless`). */
 export function podHost(ctx: RenderContext, fromSite: string, hostSite: string, sts: string, ordinal: number): string {
-  const ns = targetNamespace(ctx);
+  const ns = targetNamespace(ctx, hostSite);
   return fromSite === hostSite
     ? `${sts}-${ordinal}.${sts}-headless.${ns}.svc`
     : `${sts}-${ordinal}.${ns}.${siteDomain(ctx, hostSite)}`;
@@ -74,12 +75,12 @@ export function applySite(unit: Unit): string {
 
 /** Public URL of an API at `hostSite` as registered in the Keystone catalog (reachable from every site). */
 export function catalogUrl(ctx: RenderContext, hostSite: string, svc: string, port: number, path = ''): string {
-  return `http://${svc}.${targetNamespace(ctx)}.${siteDomain(ctx, hostSite)}:${port}${path}`;
+  return `http://${svc}.${targetNamespace(ctx, hostSite)}.${siteDomain(ctx, hostSite)}:${port}${path}`;
 }
 
 /** Internal URL of an API at `hostSite` (in-cluster name: used by services of the same site). */
 export function internalUrl(ctx: RenderContext, hostSite: string, svc: string, port: number, path = ''): string {
-  return `http://${svc}.${targetNamespace(ctx)}.svc:${port}${path}`;
+  return `http://${svc}.${targetNamespace(ctx, hostSite)}.svc:${port}${path}`;
 }
 
 /**

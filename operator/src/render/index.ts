@@ -8,7 +8,16 @@ import type { Registry } from '../services/module.js';
 import { REGISTRY } from '../services/registry.js';
 import { applySite } from './endpoints.js';
 import { dcLabels, generatedSecretsObject } from './generated-secrets.js';
-import { ANNOTATION_UNIT, LABEL_SITE, finalizeObject, labelValue, targetNamespace, unitLabels } from './labels.js';
+import { allowsPrivileged } from '../planner/tenancy.js';
+import {
+  ANNOTATION_UNIT,
+  LABEL_SITE,
+  finalizeObject,
+  labelValue,
+  ownerLabels,
+  targetNamespace,
+  unitLabels,
+} from './labels.js';
 import type { RequiredSecret } from './secrets.js';
 import { RenderError, type K8sObject, type RenderContext, type RenderInput } from './types.js';
 
@@ -36,7 +45,7 @@ export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
   const renderer = ctx.registry.renderer(unit.component, unit.step);
   if (!renderer) throw new RenderError(`no renderer for ${unit.component}/${unit.step} (unit ${unit.id})`);
   const labels = unitLabels(ctx, unit);
-  const ns = targetNamespace(ctx);
+  const ns = targetNamespace(ctx, applySite(unit));
   const pullPolicy = ctx.dc.spec.images?.pullPolicy;
   return renderer(unit, ctx).map((o) =>
     finalizeObject(pullPolicy ? withPullPolicy(o, pullPolicy) : o, labels, { [ANNOTATION_UNIT]: unit.id }, ns),
@@ -56,18 +65,21 @@ function withPullPolicy(obj: K8sObject, policy: string): K8sObject {
 }
 
 /**
- * The Namespace for a site's cluster (same name as the DistributedCloud's namespace). Pod Security admission enforces
- * "restricted", except on sites running a unit whose module declares it privileged (nova-compute's hypervisor pods).
+ * The DistributedCloud's member Namespace on a site's cluster (render/labels.ts memberNamespace), labelled with its
+ * owner (dc, dc-namespace, dc-uid) and site. Pod Security admission enforces "restricted", except on a site running a
+ * unit whose module declares it privileged (nova-compute's hypervisor pods) when that EdgeSite allows privileged
+ * workloads (spec.tenancy.allowPrivileged); where it does not, those units are refused, never applied.
  */
 export function renderNamespace(ctx: RenderContext, site: string): K8sObject {
-  const privileged = ctx.index.unitsOn(site).some((u) => ctx.registry.privileged(u));
+  const privileged =
+    allowsPrivileged(ctx.sites.get(site)) && ctx.index.unitsOn(site).some((u) => ctx.registry.privileged(u));
   const level = privileged ? 'privileged' : 'restricted';
   return finalizeObject(
     {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: {
-        name: targetNamespace(ctx),
+        name: targetNamespace(ctx, site),
         labels: {
           'pod-security.kubernetes.io/enforce': level,
           'pod-security.kubernetes.io/audit': 'restricted',
@@ -75,7 +87,7 @@ export function renderNamespace(ctx: RenderContext, site: string): K8sObject {
         },
       },
     },
-    { ...dcLabels(ctx.dc, 'namespace'), [LABEL_SITE]: labelValue(site) },
+    { ...dcLabels(ctx.dc, 'namespace'), ...ownerLabels(ctx.dc), [LABEL_SITE]: labelValue(site) },
     {},
   );
 }

@@ -8,6 +8,8 @@ import type { K8sObject, RenderContext } from './types.js';
 export const LABEL_DC = `${GROUP}/dc`;
 /** Namespace of the owning DistributedCloud (member-cluster objects map back to their DC with it). */
 export const LABEL_DC_NAMESPACE = `${GROUP}/dc-namespace`;
+/** uid of the owning DistributedCloud: what ownership is decided on (a same-named DC recreated later is another). */
+export const LABEL_DC_UID = `${GROUP}/dc-uid`;
 export const LABEL_SITE = `${GROUP}/site`;
 export const LABEL_COMPONENT = `${GROUP}/component`;
 export const LABEL_STEP = `${GROUP}/step`;
@@ -48,23 +50,53 @@ export function unitLabels(ctx: RenderContext, unit: Unit): Record<string, strin
     'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': MANAGED_BY,
     'app.kubernetes.io/version': labelValue(ctx.dc.spec.release),
-    [LABEL_DC]: labelValue(ctx.dc.metadata.name ?? 'discovery'),
-    ...dcNamespaceLabel(ctx),
+    ...ownerLabels(ctx.dc),
     [LABEL_COMPONENT]: unit.component,
     [LABEL_STEP]: unit.step,
     [LABEL_UNIT]: labelValue(unit.id.replace('@', '.')),
   };
 }
 
-/** The dc-namespace label, when the DistributedCloud has a namespace. */
-export function dcNamespaceLabel(ctx: RenderContext): Record<string, string> {
-  const ns = ctx.dc.metadata.namespace;
-  return ns ? { [LABEL_DC_NAMESPACE]: labelValue(ns) } : {};
+type Owner = { metadata: { name?: string; namespace?: string; uid?: string } };
+
+/**
+ * The labels that say which DistributedCloud owns a member-cluster object: dc (name), dc-namespace and, when the DC
+ * has one (it was read from the API server), dc-uid.
+ */
+export function ownerLabels(dc: Owner): Record<string, string> {
+  const { name, namespace, uid } = dc.metadata;
+  return {
+    [LABEL_DC]: labelValue(name ?? 'discovery'),
+    ...(namespace ? { [LABEL_DC_NAMESPACE]: labelValue(namespace) } : {}),
+    ...(uid ? { [LABEL_DC_UID]: labelValue(uid) } : {}),
+  };
 }
 
-/** The namespace rendered objects live in, on every member cluster: the DistributedCloud's own namespace name. */
-export function targetNamespace(ctx: RenderContext): string {
-  return ctx.dc.metadata.namespace ?? 'default';
+/** Longest Kubernetes namespace name (a DNS-1123 label). */
+const MAX_NAMESPACE = 63;
+
+/**
+ * The member-cluster namespace of a DistributedCloud's objects on one site: `<dc namespace>-<dc name>-<site>-<hash>`,
+ * hash = 8 hex of "<dc namespace>/<dc name>/<site>" (so `a-b`/`c` and `a`/`b-c` never meet), shortened to 63
+ * characters by cutting the readable part (dots become dashes). One namespace per DC and per site: any number of DCs share a site, and
+ * several EdgeSites share one member cluster, without two of them ever writing the same object. Deterministic (no uid):
+ * `discovery render` gives the same names.
+ */
+export function memberNamespace(dc: Owner, site: string): string {
+  const ns = dc.metadata.namespace ?? 'default';
+  const name = dc.metadata.name ?? 'discovery';
+  const hash = shortHash(`${ns}/${name}/${site}`);
+  const readable = `${ns}-${name}-${site}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-') // a DC name may hold dots; a namespace name may not
+    .slice(0, MAX_NAMESPACE - hash.length - 1)
+    .replace(/^-+|-+$/g, '');
+  return `${readable}-${hash}`;
+}
+
+/** The namespace a unit's objects live in on its target site's cluster. */
+export function targetNamespace(ctx: RenderContext, site: string): string {
+  return memberNamespace(ctx.dc, site);
 }
 
 /**

@@ -18,6 +18,7 @@ export const RESOURCES = {
   secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   services: { group: '', version: 'v1', plural: 'services', namespaced: true },
   nodes: { group: '', version: 'v1', plural: 'nodes', namespaced: false },
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', namespaced: false },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
   daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },

@@ -32,7 +32,7 @@ import {
   type Json,
 } from '../render/k8s.js';
 import { backendImage } from '../render/images.js';
-import { selectorLabels } from '../render/labels.js';
+import { selectorLabels, targetNamespace } from '../render/labels.js';
 import { passwordSecret, secretValue } from '../render/secrets.js';
 import { RenderError, type K8sObject, type RenderContext } from '../render/types.js';
 import { defineBackend } from './module.js';
@@ -206,7 +206,7 @@ export function cockroachArgs(ctx: RenderContext, site: string): string[] {
   const es = ctx.sites.get(site);
   if (!es) throw new RenderError(`EdgeSite "${site}" is not in the render context`);
   const multiSite = clusterSites(ctx, site).length > 1;
-  const ns = ctx.dc.metadata.namespace ?? 'default';
+  const ns = targetNamespace(ctx, site);
   // Remote sites reach a pod by its cross-site name; a single-site cluster advertises the in-cluster name.
   const advertise = multiSite ? `$(POD_NAME).${ns}.${siteDomain(ctx, site)}` : `$(POD_NAME).${HEADLESS}.${ns}.svc`;
   const locality = [`region=${es.spec.region}`, `zone=${es.spec.zone ?? site}`].join(',');

@@ -17,7 +17,7 @@ import {
   workload,
   type ConfigFile,
 } from '../render/k8s.js';
-import { selectorLabels } from '../render/labels.js';
+import { selectorLabels, targetNamespace } from '../render/labels.js';
 import { passwordSecret, secretValue } from '../render/secrets.js';
 import type { K8sObject, RenderContext } from '../render/types.js';
 import { defineBackend } from './module.js';
@@ -65,7 +65,7 @@ function redis(unit: Unit, ctx: RenderContext): K8sObject[] {
 }
 
 function etcd(unit: Unit, ctx: RenderContext): K8sObject[] {
-  const ns = ctx.dc.metadata.namespace ?? 'default';
+  const ns = targetNamespace(ctx, applySite(unit));
   const member = (i: number) => `${STS}-${i}=http://${STS}-${i}.${HEADLESS}.${ns}.svc:${PORTS.etcdPeer}`;
   const container = {
     name: 'etcd',

@@ -22,7 +22,7 @@ import {
   type ConfigFile,
 } from '../render/k8s.js';
 import { backendImage } from '../render/images.js';
-import { selectorLabels } from '../render/labels.js';
+import { selectorLabels, targetNamespace } from '../render/labels.js';
 import { secretValue } from '../render/secrets.js';
 import type { K8sObject, RenderContext } from '../render/types.js';
 import { defineBackend } from './module.js';
@@ -76,7 +76,7 @@ export function messagingSections(ctx: RenderContext): Record<string, Record<str
 
 function rabbitmq(unit: Unit, ctx: RenderContext): K8sObject[] {
   const replicas = ctx.dc.spec.messageBus.replicas ?? 1;
-  const ns = ctx.dc.metadata.namespace ?? 'default';
+  const ns = targetNamespace(ctx, applySite(unit));
   const conf = [
     'cluster_formation.peer_discovery_backend = classic_config',
     ...Array.from(

@@ -205,6 +205,8 @@ describe('helm lint and template', () => {
         'events.k8s.io/events:create',
         'events.k8s.io/events:patch',
         '/namespaces:get',
+        '/namespaces:list',
+        '/namespaces:watch',
       ];
       expect([...grants].sort()).toEqual(expected.sort());
       expect(rules.some((r) => r.verbs.includes('*') || r.resources.includes('*'))).toBe(false);
@@ -361,7 +363,11 @@ describe('helm install on the local fleet (management cluster)', () => {
     expect(await canI('update', 'leases.coordination.k8s.io/someone-else', '-n', ns)).toBe('no');
     expect(await canI('create', 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
     expect(await canI('create', 'deployments.apps', '-n', ns)).toBe('no');
-    expect(await canI('list', 'namespaces')).toBe('no');
+    // Namespaces are read and watched (tenancy: EdgeSite spec.tenancy.namespaceSelector), never written.
+    expect(await canI('watch', 'namespaces')).toBe('yes');
+    expect(await canI('update', 'namespaces')).toBe('no');
+    expect(await canI('delete', 'namespaces')).toBe('no');
+    expect(await canI('list', 'nodes')).toBe('no');
   });
 
   test('uninstall removes everything but the CRDs', async () => {

@@ -21,13 +21,13 @@ import {
   renderUnit,
   requiredSecrets,
 } from '../../../operator/src/render/index.js';
-import { LABEL_DC } from '../../../operator/src/render/labels.js';
+import { LABEL_DC, memberNamespace, ownerLabels } from '../../../operator/src/render/labels.js';
 import type { K8sObject } from '../../../operator/src/render/types.js';
 import { MemberClusters, type MemberClients } from '../../../operator/src/runtime/clusters.js';
 import { kubeGetJson, resourcePath } from '../../../operator/src/runtime/kube-http.js';
 
 const fleet = testFleet();
-const namespace = `rc-engine-${process.pid}`;
+const dcNamespace = `rc-engine-${process.pid}`;
 const SITE = 'edge-1';
 
 function loadSamples(): { dc: DistributedCloud; sites: EdgeSite[] } {
@@ -39,7 +39,8 @@ function loadSamples(): { dc: DistributedCloud; sites: EdgeSite[] } {
       return r.value;
     });
   const raw = yaml.load(readFileSync('crds/samples/dc-distributed.yaml', 'utf8')) as DistributedCloud;
-  raw.metadata.namespace = namespace;
+  raw.metadata.namespace = dcNamespace;
+  raw.metadata.uid = `uid-rc-engine-${process.pid}`;
   const r = validateDistributedCloud(raw);
   if (!r.ok) throw new Error('invalid sample DistributedCloud');
   return { dc: r.value, sites };
@@ -66,6 +67,8 @@ describe('engine on a member cluster', () => {
   const secrets = generateMissingSecrets({}, requiredSecrets(plan), (n) => Buffer.alloc(n, ++counter % 256));
   const ctx = createRenderContext({ dc, sites: new Map(sites.map((s) => [s.metadata.name!, s])), plan, secrets });
   const units = plan.units.filter((u) => u.targetSite === SITE);
+  /** The DC's member namespace on the site (one per DC and site). */
+  const namespace = memberNamespace(dc, SITE);
 
   beforeAll(async () => {
     const text = inlineKubeconfig(fleet.options, SITE);
@@ -122,7 +125,7 @@ describe('engine on a member cluster', () => {
       const left = await readLive(clients, obj);
       expect(left === undefined || left.metadata?.deletionTimestamp !== undefined).toBe(true);
     }
-    const owner = { dcLabel: LABEL_DC, dc: dc.metadata.name! };
+    const owner = ownerLabels(dc);
     expect(await deleteOwnedNamespace(clients, namespace, owner)).toBe(false);
     const deadline = Date.now() + 60_000;
     let deleted = false;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DistributedCloud } from '../../../operator/src/api/types.js';
 import { applySite } from '../../../operator/src/render/endpoints.js';
-import { labelValue } from '../../../operator/src/render/labels.js';
+import { labelValue, memberNamespace } from '../../../operator/src/render/labels.js';
 import { testFleet } from '../../harness/fleet.js';
 import {
   KUBECTL,
@@ -125,9 +125,16 @@ describe('operator e2e: the distributed sample reaches Ready', () => {
         (u) => `${u.id} -> ${applySite(u)} (found at ${[...(where.get(labelValue(u.id.replace('@', '.'))) ?? [])]})`,
       );
     expect(missing).toEqual([]);
-    // A namespace for the DC in each edge cluster, owned (labelled) by it.
-    const namespaces = owned.filter((o) => o.kind === 'Namespace').map((o) => o.cluster);
-    expect(namespaces.sort()).toEqual(['edge-1', 'edge-2', 'edge-3']);
+    // A member namespace of the DC in every cluster, the core's included (one per DC and site), owned (labelled) by it.
+    const namespaces = owned.filter((o) => o.kind === 'Namespace').map((o) => [o.cluster, o.name]);
+    expect(namespaces.sort()).toEqual(
+      ['core', 'edge-1', 'edge-2', 'edge-3']
+        .map((site) => [
+          site === 'core' ? 'mgmt' : site,
+          memberNamespace({ metadata: { namespace: ns.name, name: NAME } }, site),
+        ])
+        .sort(),
+    );
   });
   test("the operator ran under the chart's ServiceAccount and was never refused", async () => {
     // Its kubeconfig is a token of the ServiceAccount the chart renders, bound to the chart's RBAC only.

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { testFleet } from '../../harness/fleet.js';
+import { siteForCluster } from '../../../hack/fleet/fleet.js';
+import { memberNamespace } from '../../../operator/src/render/labels.js';
 import {
   FINALIZER,
   createDistributedCloud,
@@ -38,14 +40,15 @@ afterAll(async () => {
   await finishScenario(fleet, ns, op);
 }, 240_000);
 
-/** Pods (as "cluster/name") in the DC's namespace, in every cluster. */
-async function podsIn(namespace: string): Promise<string[]> {
+/** Pods (as "cluster/name") in the DC's member namespace of each cluster's site. */
+async function podsIn(dc: { namespace: string; name: string }): Promise<string[]> {
   const lists = await Promise.all(
-    fleet.all.map(async (c) =>
-      (await c.kubeConfig().makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items.map(
+    fleet.all.map(async (c) => {
+      const namespace = memberNamespace({ metadata: dc }, siteForCluster(c.name));
+      return (await c.kubeConfig().makeApiClient(CoreV1Api).listNamespacedPod({ namespace })).items.map(
         (p) => `${c.name}/${p.metadata!.name}`,
-      ),
-    ),
+      );
+    }),
   );
   return lists.flat();
 }
@@ -63,7 +66,7 @@ describe('operator e2e: deleting a DistributedCloud', () => {
     expect([...new Set(owned.map((o) => o.kind))]).toEqual(
       expect.arrayContaining(['Deployment', 'StatefulSet', 'Job', 'Secret', 'Service', 'Namespace']),
     );
-    expect((await podsIn(ns.name)).length).toBeGreaterThan(0);
+    expect((await podsIn(dcRef)).length).toBeGreaterThan(0);
 
     await dcApi(fleet).deleteNamespacedCustomObject({
       group: GROUP,
@@ -92,9 +95,9 @@ describe('operator e2e: deleting a DistributedCloud', () => {
     );
     let pods: string[] = [];
     await eventually(
-      `no pod left in namespace ${ns.name} of any cluster`,
+      `no pod left in the member namespaces of ${ns.name}/${NAME}`,
       async () => {
-        pods = await podsIn(ns.name);
+        pods = await podsIn(dcRef);
         return pods.length === 0;
       },
       { timeoutMs: 180_000, describe: async () => `still there: ${pods.slice(0, 25).join(', ')}` },

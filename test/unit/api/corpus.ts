@@ -313,6 +313,43 @@ export function invalidCases(): InvalidCase[] {
       'a core site must have rttMillis 0',
       baseCoreSite,
     ),
+    // ---- EdgeSite tenancy (hostile grants: the API server refuses them before the operator sees them) -------------
+    es(
+      'tenancy grants kube-system',
+      [['spec.tenancy.namespaces', ['openstack', 'kube-system']]],
+      'spec.tenancy.namespaces',
+      'kube-system, kube-public and kube-node-lease hold no DistributedClouds',
+    ),
+    es(
+      'tenancy namespace that is not a DNS label',
+      [['spec.tenancy.namespaces', ['../openstack']]],
+      'spec.tenancy.namespaces[0]',
+      'should match',
+    ),
+    es(
+      'tenancy namespaces with a duplicate',
+      [['spec.tenancy.namespaces', ['openstack', 'openstack']]],
+      'spec.tenancy.namespaces[1]',
+      'Duplicate value',
+    ),
+    es(
+      'allowPrivileged as a string',
+      [['spec.tenancy.allowPrivileged', 'true']],
+      'spec.tenancy.allowPrivileged',
+      'must be of type boolean',
+    ),
+    es(
+      'namespaceSelector In without values',
+      [['spec.tenancy.namespaceSelector', { matchExpressions: [{ key: 'team', operator: 'In' }] }]],
+      'spec.tenancy.namespaceSelector.matchExpressions[0].values',
+      SELECTOR_VALUES,
+    ),
+    es(
+      'unknown tenancy field',
+      [['spec.tenancy.allowAll', true]],
+      'spec.tenancy.allowAll',
+      'unknown field "spec.tenancy.allowAll"',
+    ),
     es(
       'unknown network field',
       [['spec.network.jitterMillis', 3]],

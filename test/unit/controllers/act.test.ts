@@ -15,14 +15,20 @@ import {
 import { NamespaceEnsurer } from '../../../operator/src/engine/apply.js';
 import type { Unit } from '../../../operator/src/planner/index.js';
 import { generatedSecretsFromData, generatedSecretsObject } from '../../../operator/src/render/index.js';
+import { memberNamespace, ownerLabels } from '../../../operator/src/render/labels.js';
 import type { K8sObject } from '../../../operator/src/render/types.js';
 import type { MemberClients } from '../../../operator/src/runtime/clusters.js';
 import { createLogger } from '../../../operator/src/runtime/logger.js';
 
-/** A member cluster that records calls; `fail` decides, per call, to throw an API error with that HTTP code. */
+/**
+ * A member cluster that records calls and keeps what is applied; `fail` decides, per call, to throw an API error with
+ * that HTTP code.
+ */
 function fakeCluster(site: string, fail: (call: string) => number | undefined = () => undefined) {
   const calls: string[] = [];
   const namespaces = new Map<string, { labels?: Record<string, string> }>();
+  /** Objects by "Kind/name" (namespaces aside). */
+  const objects = new Map<string, K8sObject>();
   const run = async (call: string) => {
     calls.push(call);
     const code = fail(call);
@@ -32,8 +38,20 @@ function fakeCluster(site: string, fail: (call: string) => number | undefined = 
     site,
     hash: 'h',
     objects: {
-      patch: (o: K8sObject) => run(`apply ${o.kind}/${o.metadata.name}`),
-      delete: (o: K8sObject) => run(`delete ${o.kind}/${o.metadata.name}`),
+      patch: async (o: K8sObject) => {
+        await run(`apply ${o.kind}/${o.metadata.name}`);
+        objects.set(`${o.kind}/${o.metadata.name}`, o);
+      },
+      delete: async (o: K8sObject) => {
+        await run(`delete ${o.kind}/${o.metadata.name}`);
+        objects.delete(`${o.kind}/${o.metadata.name}`);
+      },
+      read: async (o: K8sObject) => {
+        await run(`read ${o.kind}/${o.metadata.name}`);
+        const found = objects.get(`${o.kind}/${o.metadata.name}`);
+        if (!found) throw Object.assign(new Error('not found'), { code: 404 });
+        return found;
+      },
     },
     core: {
       readNamespace: async ({ name }: { name: string }) => {
@@ -52,7 +70,7 @@ function fakeCluster(site: string, fail: (call: string) => number | undefined = 
       },
     },
   } as unknown as MemberClients;
-  return { clients, calls, namespaces };
+  return { clients, calls, namespaces, objects };
 }
 
 const obj = (kind: string, name: string): K8sObject => ({ apiVersion: 'v1', kind, metadata: { name } });
@@ -66,10 +84,12 @@ const unit = (id: string): Unit => ({
   dependsOn: [],
   expectedSeconds: 1,
 });
-const dc = { metadata: { name: 'demo', namespace: 'openstack' } };
+const dc = { metadata: { name: 'demo', namespace: 'openstack', uid: 'uid-1' } };
+const OWNER = ownerLabels(dc);
+const nsOf = (site: string) => memberNamespace(dc, site);
 const namespaceObject = (site: string) => ({
-  ...obj('Namespace', 'openstack'),
-  metadata: { name: 'openstack', labels: { 'discovery.beyondtheclouds.io/dc': 'demo', site } },
+  ...obj('Namespace', nsOf(site)),
+  metadata: { name: nsOf(site), labels: { ...OWNER, site } },
 });
 const quiet = createLogger({ level: 'error', transports: [] });
 
@@ -99,7 +119,7 @@ describe('act', () => {
   test('repairs (config with extra keys deleted first), starts (then stale objects), prunes, namespaces', async () => {
     const core = fakeCluster('core');
     const edge = fakeCluster('edge-1');
-    edge.namespaces.set('openstack', { labels: { 'discovery.beyondtheclouds.io/dc': 'demo' } });
+    edge.namespaces.set(nsOf('edge-1'), { labels: OWNER });
     const live = { kind: 'Secret', metadata: { name: 'conf' } };
     const results = await act(
       decision({
@@ -112,6 +132,7 @@ describe('act', () => {
             site: 'core',
             objects: [obj('Job', 'b-2')],
             stale: [{ kind: 'Job', metadata: { name: 'b-1' } }],
+            known: new Set(),
           },
         ],
         prunes: [{ unit: 'c@edge-1', site: 'edge-1', objects: [{ kind: 'Service', metadata: { name: 'c' } }] }],
@@ -127,18 +148,16 @@ describe('act', () => {
       problems: [],
     });
     expect(core.calls).toEqual([
-      'read ns/openstack',
-      'create ns/openstack',
+      `read ns/${nsOf('core')}`,
+      `create ns/${nsOf('core')}`,
       'delete Secret/conf',
       'apply Secret/conf',
+      'read Job/b-2', // not known as ours: checked for a foreign one first
       'apply Job/b-2',
       'delete Job/b-1',
     ]);
-    expect(core.namespaces.get('openstack')?.labels).toEqual({
-      'discovery.beyondtheclouds.io/dc': 'demo',
-      site: 'core',
-    });
-    expect(edge.calls).toEqual(['delete Service/c', 'read ns/openstack', 'delete ns/openstack']);
+    expect(core.namespaces.get(nsOf('core'))?.labels).toEqual({ ...OWNER, site: 'core' });
+    expect(edge.calls).toEqual(['delete Service/c', `read ns/${nsOf('edge-1')}`, `delete ns/${nsOf('edge-1')}`]);
   });
 
   test('a site that stops answering gets nothing more in this pass; the other sites go on', async () => {
@@ -147,8 +166,8 @@ describe('act', () => {
     const results = await act(
       decision({
         starts: [
-          { unit: unit('x@edge-1'), site: 'edge-1', objects: [obj('Job', 'x')], stale: [] },
-          { unit: unit('y@edge-2'), site: 'edge-2', objects: [obj('Job', 'y')], stale: [] },
+          { unit: unit('x@edge-1'), site: 'edge-1', objects: [obj('Job', 'x')], stale: [], known: new Set<string>() },
+          { unit: unit('y@edge-2'), site: 'edge-2', objects: [obj('Job', 'y')], stale: [], known: new Set<string>() },
         ],
         prunes: [{ unit: 'z@edge-1', site: 'edge-1', objects: [{ kind: 'Job', metadata: { name: 'z' } }] }],
       }),
@@ -167,7 +186,7 @@ describe('act', () => {
     const core = fakeCluster('core', (call) => (call === 'apply Secret/bad' ? 422 : undefined));
     const d = decision({
       repairs: [{ unit: unit('a@core'), site: 'core', objects: [{ object: obj('Secret', 'bad') }] }],
-      starts: [{ unit: unit('b@core'), site: 'core', objects: [obj('Job', 'b')], stale: [] }],
+      starts: [{ unit: unit('b@core'), site: 'core', objects: [obj('Job', 'b')], stale: [], known: new Set<string>() }],
     });
     const held = await act(d, context(core), namespaceObject);
     expect(held.repairs).toEqual([{ unit: 'a@core', result: 'refused', message: expect.stringContaining('422') }]);
@@ -204,12 +223,17 @@ describe('actTeardown', () => {
 
   test('deletes units, then reports whether the namespaces are gone (only ours is deleted)', async () => {
     const ours = fakeCluster('edge-1');
-    ours.namespaces.set('openstack', { labels: { 'discovery.beyondtheclouds.io/dc': 'demo' } });
+    ours.namespaces.set(nsOf('edge-1'), { labels: OWNER });
     const theirs = fakeCluster('edge-2');
-    theirs.namespaces.set('openstack', {});
+    // same name: one made by hand, then one of an earlier DistributedCloud of the same name (another uid)
+    theirs.namespaces.set(nsOf('edge-2'), {});
     const first = await actTeardown(teardown({ namespaceDeletes: ['edge-1', 'edge-2'] }), context(ours, theirs));
     expect(first).toEqual({ namespacesGone: false, problems: [] }); // ours is being deleted
-    expect(theirs.calls).toEqual(['read ns/openstack']);
+    expect(theirs.calls).toEqual([`read ns/${nsOf('edge-2')}`]);
+    theirs.namespaces.set(nsOf('edge-2'), { labels: { ...OWNER, 'discovery.beyondtheclouds.io/dc-uid': 'uid-0' } });
+    await actTeardown(teardown({ namespaceDeletes: ['edge-2'] }), context(theirs));
+    expect(theirs.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(theirs.namespaces.has(nsOf('edge-2'))).toBe(true);
     const second = await actTeardown(teardown({ namespaceDeletes: ['edge-1', 'edge-2'] }), context(ours, theirs));
     expect(second).toEqual({ namespacesGone: true, problems: [] });
   });

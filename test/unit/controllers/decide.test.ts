@@ -92,7 +92,7 @@ function site(name: string, units: Record<string, LiveState> = {}, extra: Partia
     byUnit.set(id, objs);
     for (const o of objs) live.set(objectId(o), o);
   }
-  return { name, reachable: true, live, byUnit, keepNamespace: false, ...extra };
+  return { name, reachable: true, live, byUnit, ...extra };
 }
 
 function sitesOf(...list: SiteState[]): Map<string, SiteState> {
@@ -429,8 +429,7 @@ describe('decide: pruning what is no longer planned', () => {
   });
 
   test.each([
-    ['its namespace goes', {}, ['edge-3']],
-    ['unless it is the management cluster or shared with another DC', { keepNamespace: true }, []],
+    ["its namespace goes (the namespace is this DC's alone: per DC and per site)", {}, ['edge-3']],
     ['not while it is unreachable', { reachable: false }, []],
   ] as const)('a dropped site left empty: %s', (_name, extra, expected) => {
     const i = input({
@@ -498,10 +497,10 @@ describe('decideTeardown: deletion in reverse dependency order across sites', ()
     expect(d.namespaceDeletes).toEqual([]);
   });
 
-  test('nothing left: the namespaces go (not a kept one), then done once they are gone', () => {
-    const i = teardown([site('core', {}, { keepNamespace: true }), site('edge-1'), site('edge-2')]);
+  test('nothing left: the namespaces go (every reachable site), then done once they are gone', () => {
+    const i = teardown([site('core'), site('edge-1'), site('edge-2'), site('edge-3', {}, { reachable: false })]);
     const d = decideTeardown(i);
-    expect(d).toMatchObject({ deletes: [], present: 0, namespaceDeletes: ['edge-1', 'edge-2'] });
+    expect(d).toMatchObject({ deletes: [], present: 0, namespaceDeletes: ['core', 'edge-1', 'edge-2'] });
     expect(concludeTeardown(i, d, { namespacesGone: true, problems: [] }, POLICY)).toEqual({ done: true });
     const waiting = concludeTeardown(i, d, { namespacesGone: false, problems: [] }, POLICY);
     expect(waiting.done).toBe(false);

@@ -37,6 +37,20 @@ describe('resolveConfig', () => {
     });
   });
 
+  test('tenancy: the sample namespace by default, explicit namespaces and allowPrivileged; bad values refused', () => {
+    expect(resolveConfig({}, env())).toMatchObject({ tenantNamespaces: ['default'], allowPrivileged: false });
+    expect(resolveConfig({ sampleCloudNamespace: 'openstack' }, env()).tenantNamespaces).toEqual(['openstack']);
+    expect(resolveConfig({ tenantNamespaces: ['a', 'b', 'a'], allowPrivileged: true }, env())).toMatchObject({
+      tenantNamespaces: ['a', 'b'],
+      allowPrivileged: true,
+    });
+    expect(() => resolveConfig({ tenantNamespaces: ['../x'] }, env())).toThrow(/tenantNamespaces must be a list/);
+    expect(() => resolveConfig({ tenantNamespaces: 'a' as unknown as string[] }, env())).toThrow(ConfigError);
+    expect(() => resolveConfig({ allowPrivileged: 'yes' as unknown as boolean }, env())).toThrow(
+      /allowPrivileged must be true or false/,
+    );
+  });
+
   test('edgeSites limits the fleet edges; defaultRttMillis applies to edges only', () => {
     const c = resolveConfig({ edgeSites: 1, defaultRttMillis: 45 }, env());
     expect(c.sites.map((s) => [s.name, s.rttMillis])).toEqual([

@@ -152,6 +152,8 @@ describe('Discovery program under mocks', () => {
       zone: 'fr-lyon-a',
       role: 'edge',
       network: { rttMillis: 12, bandwidthMbps: 500 },
+      // granted to the sample's namespace only, no privileged units: the secure defaults
+      tenancy: { namespaces: ['default'], allowPrivileged: false },
     });
     expect(edgeSites[0]!.inputs.spec).toMatchObject({ role: 'core', region: 'fr-paris', zone: 'fr-paris-1' });
     expect(edgeSites[2]!.inputs.metadata.labels).toEqual({

@@ -8,6 +8,7 @@ import {
   generatedSecretsFromData,
   missingSecrets,
   renderManagementObjects,
+  renderNamespace,
   renderPlan,
   renderUnit,
   requiredSecrets,
@@ -16,7 +17,8 @@ import {
   type RenderContext,
 } from '../../../operator/src/render/index.js';
 import { parseIni, type IniDocument } from '../../../operator/src/render/ini.js';
-import { TOPOLOGIES, contextFor, sampleContext, sampleDc, seededBytes } from './fixtures.js';
+import { memberNamespace } from '../../../operator/src/render/labels.js';
+import { TOPOLOGIES, contextFor, sampleContext, sampleDc, sampleSites, seededBytes } from './fixtures.js';
 
 function unitObjects(ctx: RenderContext, id: string): K8sObject[] {
   const unit = ctx.plan.byId.get(id);
@@ -24,10 +26,18 @@ function unitObjects(ctx: RenderContext, id: string): K8sObject[] {
   return renderUnit(unit, ctx);
 }
 
+/**
+ * Rendered text with each member namespace (`<dc namespace>-<dc>-<site>-<hash>`, exact names checked in the labels
+ * test) written NS(<site>), so wiring assertions say which site's namespace an address points into.
+ */
+function norm(text: string): string {
+  return text.replace(/openstack-demo-[a-z]+-(core|edge-\d)-[0-9a-f]{8}/g, 'NS($1)');
+}
+
 function secretFile(objects: K8sObject[], key: string): string {
   for (const o of objects) {
     const data = (o.kind === 'Secret' ? o.data : undefined) as Record<string, string> | undefined;
-    if (data?.[key] !== undefined) return Buffer.from(data[key], 'base64').toString('utf8');
+    if (data?.[key] !== undefined) return norm(Buffer.from(data[key], 'base64').toString('utf8'));
   }
   throw new Error(`no Secret key ${key} in ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
 }
@@ -40,7 +50,7 @@ function jobCommand(objects: K8sObject[]): string[] {
   const job = objects.find((o) => o.kind === 'Job') as
     { spec: { template: { spec: { containers: { command: string[] }[] } } } } | undefined;
   if (!job) throw new Error('no Job');
-  return job.spec.template.spec.containers[0]!.command;
+  return job.spec.template.spec.containers[0]!.command.map(norm);
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -61,7 +71,7 @@ describe.each(TOPOLOGIES)('%s sample', (topology) => {
     expect(again.map((f) => toYaml(f.objects)).join('')).toBe(files.map((f) => toYaml(f.objects)).join(''));
   });
 
-  test('every object carries the standard labels, the spec-hash annotation and the DC namespace', () => {
+  test('every object carries the standard and owner labels, the spec-hash annotation and its site member namespace', () => {
     for (const f of files) {
       for (const o of f.objects) {
         const labels = o.metadata.labels ?? {};
@@ -72,8 +82,12 @@ describe.each(TOPOLOGIES)('%s sample', (topology) => {
         for (const v of Object.values(labels)) expect(v.length).toBeLessThanOrEqual(63);
         expect(o.metadata.annotations?.['discovery.beyondtheclouds.io/spec-hash']).toMatch(/^[0-9a-f]{64}$/);
         expect(o.metadata.name.length).toBeLessThanOrEqual(63);
-        if (o.kind === 'Namespace') expect(o.metadata.name).toBe('openstack');
-        else expect(o.metadata.namespace).toBe('openstack');
+        // one member namespace per DC and per site: the site directory the file lands in
+        const site = f.path.split('/')[0]!;
+        if (site === 'management') expect(o.metadata.namespace).toBe('openstack');
+        else if (o.kind === 'Namespace') expect(o.metadata.name).toBe(memberNamespace(ctx.dc, site));
+        else expect(o.metadata.namespace).toBe(memberNamespace(ctx.dc, site));
+        if (site !== 'management') expect(labels['discovery.beyondtheclouds.io/dc-namespace']).toBe('openstack');
         if (f.unit) {
           const unit = ctx.plan.byId.get(f.unit)!;
           expect(labels['discovery.beyondtheclouds.io/site']).toBe(unit.site);
@@ -178,30 +192,30 @@ describe('centralized wiring', () => {
   test('edge computes use the core bus, core Keystone and core Glance through the core site domain', () => {
     const conf = ini(ctx, 'nova-compute@edge-1', 'nova.conf');
     expect(conf.DEFAULT!.transport_url).toMatch(
-      /^rabbit:\/\/openstack:[^@]+@message-bus\.openstack\.core\.paris\.discovery\.local:5672\/$/,
+      /^rabbit:\/\/openstack:[^@]+@message-bus\.NS\(core\)\.core\.paris\.discovery\.local:5672\/$/,
     );
-    expect(conf.placement!.auth_url).toBe('http://keystone-api.openstack.core.paris.discovery.local:5000');
+    expect(conf.placement!.auth_url).toBe('http://keystone-api.NS(core).core.paris.discovery.local:5000');
     expect(conf.placement!.region_name).toBe('paris');
-    expect(conf.glance!.api_servers).toBe('http://glance-api.openstack.core.paris.discovery.local:9292');
-    expect(conf.cache!.memcache_servers).toBe('memcached.openstack.core.paris.discovery.local:11211');
+    expect(conf.glance!.api_servers).toBe('http://glance-api.NS(core).core.paris.discovery.local:9292');
+    expect(conf.cache!.memcache_servers).toBe('memcached.NS(core).core.paris.discovery.local:11211');
     expect(conf.DEFAULT!.cpu_allocation_ratio).toBe('4.0'); // spec.services.nova.config
   });
 
   test('core services use in-cluster names; glance authenticates against core Keystone', () => {
     const glance = ini(ctx, 'glance-api@core', 'glance-api.conf');
-    expect(glance.keystone_authtoken!.auth_url).toBe('http://keystone-api.openstack.svc:5000');
-    expect(glance.keystone_authtoken!.www_authenticate_uri).toBe('http://keystone-api.openstack.svc:5000');
-    expect(glance.keystone_authtoken!.memcached_servers).toBe('memcached.openstack.svc:11211');
+    expect(glance.keystone_authtoken!.auth_url).toBe('http://keystone-api.NS(core).svc:5000');
+    expect(glance.keystone_authtoken!.www_authenticate_uri).toBe('http://keystone-api.NS(core).svc:5000');
+    expect(glance.keystone_authtoken!.memcached_servers).toBe('memcached.NS(core).svc:11211');
     expect(glance.database!.connection).toMatch(
-      /^mysql\+pymysql:\/\/glance:[^@]+@database\.openstack\.svc:3306\/glance\?charset=utf8$/,
+      /^mysql\+pymysql:\/\/glance:[^@]+@database\.NS\(core\)\.svc:3306\/glance\?charset=utf8$/,
     );
     expect(glance.glance_store!.default_backend).toBe('file');
     const keystone = ini(ctx, 'keystone-api@core', 'keystone.conf');
     expect(keystone.token!.provider).toBe('fernet');
     expect(keystone.fernet_tokens!.key_repository).toBe('/etc/keystone/fernet-keys/');
     expect(keystone.credential!.key_repository).toBe('/etc/keystone/credential-keys/');
-    expect(keystone.cache!.memcache_servers).toBe('memcached.openstack.svc:11211');
-    expect(keystone.database!.connection).toContain('@database.openstack.svc:3306/keystone');
+    expect(keystone.cache!.memcache_servers).toBe('memcached.NS(core).svc:11211');
+    expect(keystone.database!.connection).toContain('@database.NS(core).svc:3306/keystone');
     const placement = ini(ctx, 'placement-api@core', 'placement.conf');
     expect(placement.placement_database!.connection).toContain('/placement?');
     expect(placement.keystone_authtoken!.username).toBe('placement');
@@ -210,10 +224,10 @@ describe('centralized wiring', () => {
 
   test('the single cell lives at the core: conductor, nova-api [database] is the cell DB', () => {
     const conductor = ini(ctx, 'nova-conductor@core', 'nova.conf');
-    expect(conductor.database!.connection).toContain('@database.openstack.svc:3306/nova?');
+    expect(conductor.database!.connection).toContain('@database.NS(core).svc:3306/nova?');
     expect(conductor.api_database!.connection).toContain('/nova_api?');
     const objects = unitObjects(ctx, 'nova-create-cell@core');
-    expect(secretFile(objects, 'cell-transport-url')).toContain('@message-bus.openstack.svc:5672/');
+    expect(secretFile(objects, 'cell-transport-url')).toContain('@message-bus.NS(core).svc:5672/');
     expect(secretFile(objects, 'run.sh')).toContain("create_cell --name='cell1'");
   });
 
@@ -234,19 +248,19 @@ describe('cells wiring', () => {
 
   test("a cell's conductor and computes use that cell's own bus and database", () => {
     const conductor = ini(ctx, 'nova-conductor@edge-1', 'nova.conf');
-    expect(conductor.DEFAULT!.transport_url).toMatch(/@message-bus\.openstack\.svc:5672\/$/);
-    expect(conductor.database!.connection).toContain('@database.openstack.svc:3306/nova?');
+    expect(conductor.DEFAULT!.transport_url).toMatch(/@message-bus\.NS\(edge-1\)\.svc:5672\/$/);
+    expect(conductor.database!.connection).toContain('@database.NS(edge-1).svc:3306/nova?');
     expect(conductor.api_database).toBeUndefined();
     const compute = ini(ctx, 'nova-compute@edge-2', 'nova.conf');
-    expect(compute.DEFAULT!.transport_url).toMatch(/@message-bus\.openstack\.svc:5672\/$/);
-    expect(compute.placement!.auth_url).toBe('http://keystone-api.openstack.core.paris.discovery.local:5000');
+    expect(compute.DEFAULT!.transport_url).toMatch(/@message-bus\.NS\(edge-2\)\.svc:5672\/$/);
+    expect(compute.placement!.auth_url).toBe('http://keystone-api.NS(core).core.paris.discovery.local:5000');
   });
 
   test('the super-conductor at the core talks to cell0 and the API database', () => {
     const conductor = ini(ctx, 'nova-conductor@core', 'nova.conf');
-    expect(conductor.database!.connection).toContain('@database.openstack.svc:3306/nova_cell0?');
-    expect(conductor.api_database!.connection).toContain('@database.openstack.svc:3306/nova_api?');
-    expect(conductor.DEFAULT!.transport_url).toMatch(/@message-bus\.openstack\.svc:5672\/$/);
+    expect(conductor.database!.connection).toContain('@database.NS(core).svc:3306/nova_cell0?');
+    expect(conductor.api_database!.connection).toContain('@database.NS(core).svc:3306/nova_api?');
+    expect(conductor.DEFAULT!.transport_url).toMatch(/@message-bus\.NS\(core\)\.svc:5672\/$/);
   });
 
   test('create_cell (run at the core) records the cell bus and DB as reached from the core', () => {
@@ -255,10 +269,10 @@ describe('cells wiring', () => {
     expect(jobCommand(objects)).toEqual(['sh', '/etc/discovery/run.sh']);
     expect(secretFile(objects, 'run.sh')).toContain("create_cell --name='edge-1'");
     expect(secretFile(objects, 'cell-transport-url')).toMatch(
-      /@message-bus\.openstack\.edge-1\.lyon\.discovery\.local:5672\/$/,
+      /@message-bus\.NS\(edge-1\)\.edge-1\.lyon\.discovery\.local:5672\/$/,
     );
     expect(secretFile(objects, 'cell-database-connection')).toMatch(
-      /@database\.openstack\.edge-1\.lyon\.discovery\.local:3306\/nova\?/,
+      /@database\.NS\(edge-1\)\.edge-1\.lyon\.discovery\.local:3306\/nova\?/,
     );
   });
 
@@ -287,18 +301,18 @@ describe('distributed wiring', () => {
   test('each site runs its own control plane on its own database and bus; Keystone data is shared at the core', () => {
     const nova = ini(ctx, 'nova-api@edge-1', 'nova.conf');
     expect(nova.api_database!.connection).toMatch(
-      /^mysql\+pymysql:\/\/nova:[^@]+@database\.openstack\.svc:3306\/nova_api_edge_1\?charset=utf8$/,
+      /^mysql\+pymysql:\/\/nova:[^@]+@database\.NS\(edge-1\)\.svc:3306\/nova_api_edge_1\?charset=utf8$/,
     );
     expect(nova.database!.connection).toContain('/nova_edge_1?');
-    expect(nova.DEFAULT!.transport_url).toMatch(/^rabbit:\/\/openstack:[^@]+@message-bus\.openstack\.svc:5672\/$/);
-    expect(nova.keystone_authtoken!.auth_url).toBe('http://keystone-api.openstack.svc:5000');
+    expect(nova.DEFAULT!.transport_url).toMatch(/^rabbit:\/\/openstack:[^@]+@message-bus\.NS\(edge-1\)\.svc:5672\/$/);
+    expect(nova.keystone_authtoken!.auth_url).toBe('http://keystone-api.NS(edge-1).svc:5000');
     expect(nova.placement!.region_name).toBe('lyon');
     expect(ini(ctx, 'keystone-api@core', 'keystone.conf').database!.connection).toContain(
-      '@database.openstack.svc:3306/keystone?',
+      '@database.NS(core).svc:3306/keystone?',
     );
     for (const site of ['edge-1', 'edge-3']) {
       expect(ini(ctx, `keystone-api@${site}`, 'keystone.conf').database!.connection).toMatch(
-        /@database\.openstack\.core\.[a-z]+\.discovery\.local:3306\/keystone\?/,
+        /@database\.NS\(core\)\.core\.[a-z]+\.discovery\.local:3306\/keystone\?/,
       );
     }
   });
@@ -306,17 +320,18 @@ describe('distributed wiring', () => {
   test('CockroachDB (refused by the API, still renderable): locality from the EdgeSite, --join every member', () => {
     const crdb = variant({ database: { type: 'cockroachdb', replicas: 3 } });
     const sts = unitObjects(crdb, 'database-server@edge-2').find((o) => o.kind === 'StatefulSet')!;
-    const args = (sts.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!
-      .args;
+    const args = (
+      sts.spec as { template: { spec: { containers: { args: string[] }[] } } }
+    ).template.spec.containers[0]!.args.map(norm);
     expect(args).toContain('--locality=region=nantes,zone=nantes-a');
     const join = args
       .find((a) => a.startsWith('--join='))!
       .slice('--join='.length)
       .split(',');
     expect(join).toHaveLength(4 * 3);
-    expect(join).toContain('database-0.database-headless.openstack.svc:26257');
-    expect(join).toContain('database-2.openstack.edge-3.brest.discovery.local:26257');
-    expect(args).toContain('--advertise-addr=$(POD_NAME).openstack.edge-2.nantes.discovery.local:26257');
+    expect(join).toContain('database-0.database-headless.NS(edge-2).svc:26257');
+    expect(join).toContain('database-2.NS(edge-3).edge-3.brest.discovery.local:26257');
+    expect(args).toContain('--advertise-addr=$(POD_NAME).NS(edge-2).edge-2.nantes.discovery.local:26257');
     expect(jobCommand(unitObjects(crdb, 'database-cluster-init@global')).join(' ')).toContain(
       'cockroach init --insecure',
     );
@@ -344,7 +359,7 @@ describe('distributed wiring', () => {
     expect(glance.region).toBe('lyon');
     expect(glance.services[0]).toMatchObject({
       type: 'image',
-      endpoints: { public: 'http://glance-api.openstack.edge-1.lyon.discovery.local:9292' },
+      endpoints: { public: 'http://glance-api.NS(edge-1).edge-1.lyon.discovery.local:9292' },
     });
     const replicas = (id: string) =>
       (unitObjects(ctx, id).find((o) => o.kind === 'Deployment')!.spec as { replicas: number }).replicas;
@@ -467,5 +482,51 @@ describe('overrides, hashes and generated secrets', () => {
     const ctx = sampleContext('centralized');
     const unit = { ...ctx.plan.units[0]!, component: 'neutron', step: 'api', id: 'neutron-api@core' };
     expect(() => renderUnit(unit, ctx)).toThrow(/no renderer for neutron\/api/);
+  });
+});
+
+describe('member namespaces (one per DistributedCloud and site) and their Pod Security level', () => {
+  const dcIn = (namespace: string, name: string) => ({ metadata: { namespace, name } });
+
+  test('per DC and per site, a DNS label of at most 63 characters, deterministic', () => {
+    const names = [
+      memberNamespace(dcIn('openstack', 'demo'), 'edge-1'),
+      memberNamespace(dcIn('openstack', 'demo'), 'edge-2'),
+      memberNamespace(dcIn('openstack', 'other'), 'edge-1'),
+      memberNamespace(dcIn('team-b', 'demo'), 'edge-1'),
+      // concatenations that read the same are still apart: the hash covers namespace/name/site
+      memberNamespace(dcIn('a-b', 'c'), 'edge-1'),
+      memberNamespace(dcIn('a', 'b-c'), 'edge-1'),
+      // longest names: a 63-char namespace, a 253-char DC name with dots, a 63-char site
+      memberNamespace(dcIn('n'.repeat(63), `${'d'.repeat(120)}.${'e'.repeat(132)}`), 's'.repeat(63)),
+      memberNamespace(dcIn('n'.repeat(63), `${'d'.repeat(120)}.${'f'.repeat(132)}`), 's'.repeat(63)),
+    ];
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) {
+      expect(n).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      expect(n.length).toBeLessThanOrEqual(63);
+    }
+    expect(names[0]).toMatch(/^openstack-demo-edge-1-[0-9a-f]{8}$/);
+    expect(memberNamespace(dcIn('openstack', 'demo'), 'edge-1')).toBe(names[0]);
+  });
+
+  test('owner labels on the namespace; "privileged" only where nova-compute runs and the EdgeSite allows it', () => {
+    const dc = sampleDc('centralized');
+    const live = { ...dc, metadata: { ...dc.metadata, uid: 'uid-1' } };
+    const allowed = contextFor(live);
+    const level = (c: RenderContext, site: string) =>
+      renderNamespace(c, site).metadata.labels?.['pod-security.kubernetes.io/enforce'];
+    expect(level(allowed, 'core')).toBe('restricted'); // centralized: no compute at the core
+    expect(level(allowed, 'edge-1')).toBe('privileged');
+    expect(renderNamespace(allowed, 'edge-1').metadata.labels).toMatchObject({
+      'discovery.beyondtheclouds.io/dc': 'demo-centralized',
+      'discovery.beyondtheclouds.io/dc-namespace': 'openstack',
+      'discovery.beyondtheclouds.io/dc-uid': 'uid-1',
+      'discovery.beyondtheclouds.io/site': 'edge-1',
+    });
+    // the same sites without spec.tenancy.allowPrivileged: restricted everywhere (nova-compute is refused instead)
+    const sites = sampleSites().map((s) => ({ ...s, spec: { ...s.spec, tenancy: { namespaces: ['openstack'] } } }));
+    const denied = contextFor(live, sites);
+    for (const site of denied.plan.sites) expect(level(denied, site)).toBe('restricted');
   });
 });

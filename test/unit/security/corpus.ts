@@ -1,5 +1,6 @@
-// The adversarial corpus of issue 12, as reusable tables: hostile kubeconfigs, kubeconfig Secret references, and
-// `discovery render` names and output trees. Each case says what must be refused, how (reason and the field or name
+// The adversarial corpus of issue 12, as reusable tables: hostile kubeconfigs, kubeconfig Secret references,
+// `discovery render` names and output trees, and the tenancy cases (DistributedClouds reaching EdgeSites that do not
+// admit them, member-cluster objects Discovery must not adopt, host-level DaemonSets that would share nodes). Each case says what must be refused, how (reason and the field or name
 // the message must name), and which secret values must never appear in the message.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -294,5 +295,192 @@ export const HOSTILE_RENDER_TREES: RenderTreeCase[] = [
   },
 ];
 
+// ---- tenancy (docs/security.md, "Tenancy") ------------------------------------------------------------------------
+
+/** The EdgeSite tenancy every sample site gets in a case (replacing the sample's own), by site name. */
+export type TenancyOf = (site: string) => Obj | undefined;
+
+/**
+ * A DistributedCloud of `namespace` (labels `namespaceLabels`; undefined: the Namespace is not known) that tries to
+ * use EdgeSites which do not admit it. The sample distributed DC (siteSelector fleet=demo: core, edge-1..3) with
+ * `spec` merged in. `refused`: the sites that must get no unit, `planned`: whether the allowed rest is still planned.
+ */
+export interface TenancyCase {
+  name: string;
+  namespace: string;
+  namespaceLabels?: Record<string, string>;
+  tenancy: TenancyOf;
+  spec?: Obj;
+  refused: string[];
+  planned: boolean;
+}
+const only = (namespaces: string[]): Obj => ({ namespaces });
+const bySelector = (matchLabels: Record<string, string>): Obj => ({ namespaceSelector: { matchLabels } });
+export const HOSTILE_TENANCY: TenancyCase[] = [
+  {
+    name: 'EdgeSites without spec.tenancy admit nobody',
+    namespace: 'openstack',
+    namespaceLabels: {},
+    tenancy: () => undefined,
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: 'an empty tenancy ({}) admits nobody',
+    namespace: 'openstack',
+    namespaceLabels: {},
+    tenancy: () => ({ allowPrivileged: true }),
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: "another tenant's namespace selects the whole fleet by label",
+    namespace: 'intruder',
+    namespaceLabels: {},
+    tenancy: () => only(['openstack']),
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: 'a look-alike namespace name (prefix of a granted one)',
+    namespace: 'openstack2',
+    namespaceLabels: {},
+    tenancy: () => only(['openstack']),
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: 'a sites list naming a site that does not admit the namespace',
+    namespace: 'team-a',
+    namespaceLabels: {},
+    tenancy: (site) => only(site === 'edge-2' ? ['team-b'] : ['team-a']),
+    spec: { siteSelector: null, sites: ['core', 'edge-1', 'edge-2'] },
+    refused: ['edge-2'],
+    planned: true,
+  },
+  {
+    name: 'a selector reaching one site the namespace may not use',
+    namespace: 'team-a',
+    namespaceLabels: { team: 'a' },
+    tenancy: (site) => (site === 'edge-3' ? bySelector({ team: 'b' }) : bySelector({ team: 'a' })),
+    refused: ['edge-3'],
+    planned: true,
+  },
+  {
+    name: 'a label value that is close but not equal',
+    namespace: 'team-a',
+    namespaceLabels: { team: 'a ' },
+    tenancy: () => bySelector({ team: 'a' }),
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: 'a Namespace the operator has not seen (labels unknown): a selector grant does not apply',
+    namespace: 'team-a',
+    tenancy: () => bySelector({ team: 'a' }),
+    refused: ['core', 'edge-1', 'edge-2', 'edge-3'],
+    planned: false,
+  },
+  {
+    name: 'an explicit coreSite that does not admit the namespace (nothing planned at all)',
+    namespace: 'team-a',
+    namespaceLabels: {},
+    tenancy: (site) => only(site === 'core' ? ['team-b'] : ['team-a']),
+    spec: { coreSite: 'core' },
+    refused: ['core'],
+    planned: false,
+  },
+];
+
+/**
+ * What a member cluster already holds where a DistributedCloud (openstack/demo, uid uid-1) is about to write: each
+ * must be refused with `reason`, left untouched by the apply and by teardown.
+ */
+export interface MemberStateCase {
+  name: string;
+  /** The member namespace (true) or the unit's object (false) is the one that exists. */
+  target: 'namespace' | 'object';
+  /** Labels the existing one carries (undefined: none). */
+  labels?: Record<string, string>;
+  reason: 'OwnershipConflict';
+  /** Substring of the message: who holds it. */
+  message: string;
+}
+const OWNER = {
+  'discovery.beyondtheclouds.io/dc': 'demo',
+  'discovery.beyondtheclouds.io/dc-namespace': 'openstack',
+};
+export const HOSTILE_MEMBER_STATE: MemberStateCase[] = [
+  {
+    name: 'a namespace of the same name made by hand',
+    target: 'namespace',
+    reason: 'OwnershipConflict',
+    message: 'not created by Discovery',
+  },
+  {
+    name: 'the namespace of a deleted DistributedCloud of the same name (another uid)',
+    target: 'namespace',
+    labels: { ...OWNER, 'discovery.beyondtheclouds.io/dc-uid': 'uid-0' },
+    reason: 'OwnershipConflict',
+    message: 'owned by DistributedCloud openstack/demo (uid uid-0)',
+  },
+  {
+    name: 'a namespace carrying our name labels but no uid (forged or pre-upgrade)',
+    target: 'namespace',
+    labels: OWNER,
+    reason: 'OwnershipConflict',
+    message: '(no uid label)',
+  },
+  {
+    name: 'an object of the same name made by hand in our namespace',
+    target: 'object',
+    reason: 'OwnershipConflict',
+    message: 'not created by Discovery',
+  },
+  {
+    name: "another DistributedCloud's object of the same name",
+    target: 'object',
+    labels: {
+      'discovery.beyondtheclouds.io/dc': 'other',
+      'discovery.beyondtheclouds.io/dc-namespace': 'openstack',
+      'discovery.beyondtheclouds.io/dc-uid': 'uid-9',
+    },
+    reason: 'OwnershipConflict',
+    message: 'owned by DistributedCloud openstack/other (uid uid-9)',
+  },
+];
+
+/** Host-level DaemonSets (host network / PID) already on the nodes a nova-compute DaemonSet would use. */
+export interface HostClaimCase {
+  name: string;
+  claim: { namespace: string; name: string; owner: string; nodeSelector: Record<string, string> };
+}
+export const HOSTILE_HOST_CLAIMS: HostClaimCase[] = [
+  {
+    name: "another DistributedCloud's hypervisors on the same compute nodes",
+    claim: {
+      namespace: 'team-b-cloud-edge-1-0badc0de',
+      name: 'nova-compute',
+      owner: 'owned by DistributedCloud team-b/cloud (uid uid-7)',
+      nodeSelector: { 'openstack-compute-node': 'enabled' },
+    },
+  },
+  {
+    name: 'a host-network DaemonSet whose node selector is a subset of ours',
+    claim: {
+      namespace: 'x-y-edge-1-00000000',
+      name: 'agent',
+      owner: 'owned by DistributedCloud x/y',
+      nodeSelector: {},
+    },
+  },
+];
+
 export const CORPUS_SIZE =
-  HOSTILE_KUBECONFIGS.length + HOSTILE_SECRET_REFS.length + HOSTILE_RENDER_NAMES.length + HOSTILE_RENDER_TREES.length;
+  HOSTILE_KUBECONFIGS.length +
+  HOSTILE_SECRET_REFS.length +
+  HOSTILE_RENDER_NAMES.length +
+  HOSTILE_RENDER_TREES.length +
+  HOSTILE_TENANCY.length +
+  HOSTILE_MEMBER_STATE.length +
+  HOSTILE_HOST_CLAIMS.length;

@@ -15,6 +15,7 @@ import {
   renderPlan,
   type K8sObject,
 } from '../../../operator/src/render/index.js';
+import { memberNamespace } from '../../../operator/src/render/labels.js';
 import { parseIni, renderIni } from '../../../operator/src/render/ini.js';
 import {
   configMounts,
@@ -145,10 +146,11 @@ describe('service registry', () => {
     const conf = parseIni(
       Buffer.from((byKind('Secret').data as Record<string, string>)['toy.conf']!, 'base64').toString('utf8'),
     );
+    const ns = memberNamespace(dc, 'core');
     expect(conf.database!.connection).toBe(
-      `mysql+pymysql://toy:${secrets['database-toy']!.password}@database.openstack.svc:3306/toy?charset=utf8`,
+      `mysql+pymysql://toy:${secrets['database-toy']!.password}@database.${ns}.svc:3306/toy?charset=utf8`,
     );
-    expect(conf.keystone_authtoken!.auth_url).toBe('http://keystone-api.openstack.svc:5000');
+    expect(conf.keystone_authtoken!.auth_url).toBe(`http://keystone-api.${ns}.svc:5000`);
     expect(conf.keystone_authtoken!.password).toBe(secrets['keystone-user-toy']!.password);
     // The built-in registry is untouched: no toy there.
     expect(CATALOG.some((c) => c.name === 'toy')).toBe(false);

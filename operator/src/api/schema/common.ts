@@ -95,10 +95,10 @@ export const labelSelectorRequirement = object(
 export const labelSelector = object(
   {
     matchLabels: map(string({ maxLength: 63, pattern: LABEL_VALUE }), {
-      description: 'Labels an EdgeSite must carry.',
+      description: 'Labels a selected object must carry.',
       maxProperties: 64,
     }),
     matchExpressions: array(labelSelectorRequirement, { description: 'Set-based requirements.', maxItems: 64 }),
   },
-  { tsName: 'LabelSelector', description: 'A metav1.LabelSelector over EdgeSite labels.' },
+  { tsName: 'LabelSelector', description: 'A metav1.LabelSelector.' },
 );

@@ -97,7 +97,7 @@ const distributedCloudSpec: SchemaNode = object(
     release,
     topology,
     coreSite: siteName('EdgeSite hosting the shared control plane (required for centralized and cells).'),
-    siteSelector: labelSelector,
+    siteSelector: { ...labelSelector, description: 'A metav1.LabelSelector over EdgeSite labels.' },
     sites: array(siteName('EdgeSite name.'), {
       description: 'EdgeSites by name (added to those siteSelector picks).',
       listType: 'set',

@@ -1,6 +1,7 @@
 // Schema source of EdgeSite (cluster-scoped): one member Kubernetes cluster of the fleet and how to reach it.
-import { API_VERSION, conditions, DNS_LABEL, DNS_SUBDOMAIN, objectMeta } from './common.js';
+import { API_VERSION, conditions, DNS_LABEL, DNS_SUBDOMAIN, labelSelector, objectMeta } from './common.js';
 import {
+  array,
   boolean,
   enumOf,
   integer,
@@ -81,6 +82,45 @@ const edgeSiteSpec: SchemaNode = object(
       { description: 'Capacity hints for planning (the operator also probes the cluster).' },
     ),
     paused: boolean({ description: 'Stop probing and reconciling this site.', default: false }),
+    tenancy: object(
+      {
+        namespaces: array(
+          string({ description: 'A namespace name.', minLength: 1, maxLength: 63, pattern: DNS_LABEL }),
+          {
+            description:
+              'Namespaces (of the management cluster) whose DistributedClouds may use this site, in addition to those namespaceSelector picks.',
+            listType: 'set',
+            maxItems: 256,
+          },
+        ),
+        namespaceSelector: {
+          ...labelSelector,
+          tsName: 'NamespaceSelector',
+          description:
+            'Namespaces (of the management cluster) whose DistributedClouds may use this site, by their labels; {} picks every namespace.',
+        },
+        allowPrivileged: boolean({
+          description:
+            'Units whose pods need privileged containers with host network, PID and paths (nova-compute with libvirt) may run here, and their member namespace gets Pod Security "privileged".',
+          default: false,
+        }),
+      },
+      {
+        tsName: 'EdgeSiteTenancy',
+        description:
+          'Which DistributedClouds may use this site. Without it (or with neither namespaces nor namespaceSelector) no DistributedCloud may: access is granted explicitly by the site admin.',
+        rules: [
+          rule<{ namespaces?: string[] }>({
+            rule: "!has(self.namespaces) || !self.namespaces.exists(n, n in ['kube-system', 'kube-public', 'kube-node-lease'])",
+            message:
+              'kube-system, kube-public and kube-node-lease hold no DistributedClouds: they cannot be granted a site',
+            fieldPath: '.namespaces',
+            check: (self) =>
+              !(self.namespaces ?? []).some((n) => ['kube-system', 'kube-public', 'kube-node-lease'].includes(n)),
+          }),
+        ],
+      },
+    ),
   },
   {
     tsName: 'EdgeSiteSpec',

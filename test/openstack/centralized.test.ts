@@ -1,0 +1,212 @@
+// A working OpenStack on a real node, end to end: the OpenStack 2025.1 images built here (npm run images -- --group
+// openstack) imported into the real node under one tag, the operator (chart identity) rolls out a centralized
+// DistributedCloud whose spec.images names them, and the cloud answers the OpenStack client run in a pod of the
+// site: a token, the catalog's four services each answering, an image uploaded to Glance and downloaded
+// byte-identical, nova's conductor and scheduler up; the product's own smoke Job said the same before Ready.
+// Compute (a server boot) needs an edge site reaching the core across the WAN: not in this test yet.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { DistributedCloud } from '../../operator/src/api/types.js';
+import { importOpenStackImages } from '../../hack/fleet/images.js';
+import { nodeCtr } from '../../hack/fleet/fleet.js';
+import { LOCAL_REGISTRY } from '../../hack/images/manifest.js';
+import { openstackFleetOptions, testFleet } from '../harness/fleet.js';
+import {
+  DC_LABEL,
+  createDistributedCloud,
+  createTestNamespace,
+  finishScenario,
+  getDistributedCloud,
+  installCrdsAndSites,
+  startOperator,
+  waitForReady,
+  type OperatorProcess,
+  type TestNamespace,
+} from '../harness/operator.js';
+import { kubectlIn } from '../harness/real.js';
+
+const fleet = testFleet(openstackFleetOptions({ log: () => undefined }));
+const mgmt = fleet.management;
+/** What a centralized control plane on the core site runs (no compute: that needs an edge site). */
+const CONTROL_IMAGES = [
+  'mariadb-server',
+  'rabbitmq',
+  'memcached',
+  'keystone',
+  'kolla-toolbox',
+  'glance-api',
+  'placement-api',
+  'nova-api',
+  'nova-conductor',
+  'nova-scheduler',
+];
+const DC_NAME = 'cloud';
+let ns: TestNamespace | undefined;
+let operator: OperatorProcess | undefined;
+let memberNs = '';
+let tag = '';
+const timings: Record<string, number> = {};
+
+/** Prints the HTTP status of GET argv[1] (the toolbox has python3, not curl). */
+const HTTP_STATUS = [
+  'import sys, urllib.error, urllib.request',
+  'try: print(urllib.request.urlopen(sys.argv[1], timeout=30).status)',
+  'except urllib.error.HTTPError as x: print(x.code)',
+].join('\n');
+
+async function exec(script: string, timeoutMs = 300_000): Promise<string> {
+  return kubectlIn(mgmt, ['exec', '-n', memberNs, 'osclient', '--', 'sh', '-c', script], timeoutMs);
+}
+
+beforeAll(async () => {
+  let t = Date.now();
+  const imported = await importOpenStackImages(nodeCtr(fleet.options, 'mgmt'), CONTROL_IMAGES);
+  tag = imported.tag;
+  timings.importSeconds = imported.seconds;
+  process.stderr.write(
+    `[openstack] ${imported.imported.length} image(s) imported in ${imported.seconds}s, tag ${tag}\n`,
+  );
+  await installCrdsAndSites(fleet);
+  operator = await startOperator({ fleet, scenario: 'openstack', extraArgs: ['--probe-interval', '5s'] });
+  ns = await createTestNamespace(fleet, 'openstack');
+  const dc: DistributedCloud = {
+    apiVersion: 'discovery.beyondtheclouds.io/v1alpha1',
+    kind: 'DistributedCloud',
+    metadata: { name: DC_NAME, namespace: ns.name },
+    spec: {
+      release: '2025.1',
+      topology: 'centralized',
+      coreSite: 'core',
+      sites: ['core'],
+      images: { registry: LOCAL_REGISTRY, tag, pullPolicy: 'Never' },
+      services: { keystone: {}, glance: {}, placement: {}, nova: {} },
+      messageBus: { type: 'rabbitmq' },
+      database: { type: 'mariadb', storageSize: '2Gi' },
+      rollout: { unitTimeoutSeconds: 900 },
+    },
+  } as DistributedCloud;
+  t = Date.now();
+  await createDistributedCloud(fleet, dc);
+  await waitForReady(fleet, ns.name, DC_NAME, { timeoutMs: 1_500_000, operators: [operator] });
+  timings.rolloutSeconds = (Date.now() - t) / 1000;
+  process.stderr.write(`[openstack] DistributedCloud Ready after ${timings.rolloutSeconds}s\n`);
+  // The member namespace the DC's objects live in (read back, not assumed).
+  memberNs = (
+    await kubectlIn(mgmt, [
+      'get',
+      'svc',
+      '-A',
+      '-l',
+      `${DC_LABEL}=${DC_NAME}`,
+      '-o',
+      'jsonpath={.items[0].metadata.namespace}',
+    ])
+  ).trim();
+  await mgmt
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedPod({
+      namespace: memberNs,
+      body: {
+        metadata: { name: 'osclient' },
+        spec: {
+          restartPolicy: 'Never',
+          securityContext: { runAsNonRoot: true, runAsUser: 42401, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'client',
+              image: `${LOCAL_REGISTRY}/kolla-toolbox:${tag}`,
+              imagePullPolicy: 'Never',
+              command: ['sleep', '3600'],
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              env: [
+                ['OS_AUTH_URL', `http://keystone-api.${memberNs}.svc:5000/v3`],
+                ['OS_IDENTITY_API_VERSION', '3'],
+                ['OS_INTERFACE', 'internal'],
+                ['OS_PROJECT_DOMAIN_NAME', 'Default'],
+                ['OS_USER_DOMAIN_NAME', 'Default'],
+                ['OS_PROJECT_NAME', 'admin'],
+                ['OS_USERNAME', 'admin'],
+                ['OS_REGION_NAME', 'paris'],
+              ]
+                .map(([name, value]) => ({ name: name!, value: value! }))
+                .concat([
+                  {
+                    name: 'OS_PASSWORD',
+                    valueFrom: { secretKeyRef: { name: 'keystone-bootstrap-etc', key: 'admin-password' } },
+                  } as never,
+                ]),
+            },
+          ],
+        },
+      },
+    });
+  await kubectlIn(mgmt, ['wait', '-n', memberNs, '--for=condition=Ready', 'pod/osclient', '--timeout=120s'], 130_000);
+}, 1_900_000);
+
+afterAll(async () => {
+  const dir = path.join(fleet.options.dir, 'results');
+  mkdirSync(dir, { recursive: true });
+  const dc = ns ? await getDistributedCloud(fleet, ns.name, DC_NAME).catch(() => undefined) : undefined;
+  writeFileSync(
+    path.join(dir, 'centralized.json'),
+    `${JSON.stringify({ timings, units: dc?.status?.units ?? [] }, null, 2)}\n`,
+  );
+  await finishScenario(fleet, ns, operator);
+}, 600_000);
+
+describe('a centralized cloud on a real node answers the OpenStack client', () => {
+  test("the product's smoke Job ran before Ready and says the cloud answers", async () => {
+    const jobs = await kubectlIn(mgmt, ['get', 'jobs', '-n', memberNs, '-o', 'name']);
+    const smoke = jobs.split('\n').find((j) => j.includes('/smoke-'));
+    expect(smoke).toBeDefined();
+    const log = await kubectlIn(mgmt, ['logs', '-n', memberNs, smoke!]);
+    expect(log).toMatch(/cloud answers in region paris: token, identity \d+, image \d+, placement \d+, compute \d+/);
+    expect(log).toContain('nova-conductor up');
+    expect(log).toContain('nova-scheduler up');
+  });
+
+  test('a token, and a catalog listing identity, image, placement and compute, each answering', async () => {
+    expect((await exec('openstack token issue -f value -c id')).trim()).toMatch(/^gA/); // a Fernet token
+    const catalog = JSON.parse(await exec('openstack catalog list -f json')) as {
+      Type: string;
+      Endpoints: { interface: string; url: string; region: string }[];
+    }[];
+    expect(catalog.map((c) => c.Type).sort()).toEqual(['compute', 'identity', 'image', 'placement']);
+    for (const c of catalog) {
+      const internal = c.Endpoints.find((e) => e.interface === 'internal' && e.region === 'paris');
+      expect(internal?.url).toContain(`.${memberNs}.svc:`);
+      const code = (await exec(`python3 -c '${HTTP_STATUS}' ${internal!.url}`)).trim();
+      expect(Number(code)).toBeGreaterThanOrEqual(200);
+      expect(Number(code)).toBeLessThan(400);
+    }
+  });
+
+  test('an image uploaded to Glance comes back byte-identical', async () => {
+    const data = randomBytes(1 << 20).toString('base64');
+    const sum = createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex');
+    const out = await exec(
+      [
+        `echo '${data}' | base64 -d > /tmp/in`,
+        'openstack image create --disk-format raw --container-format bare --file /tmp/in e2e-image -f value -c id >/dev/null',
+        'openstack image save --file /tmp/out e2e-image',
+        'sha256sum /tmp/out',
+      ].join(' && '),
+    );
+    expect(out.split(/\s+/)[0]).toBe(sum);
+  });
+
+  test("nova's conductor and scheduler are up; the API answers server list", async () => {
+    const services = JSON.parse(await exec('openstack compute service list -f json')) as {
+      Binary: string;
+      State: string;
+    }[];
+    for (const binary of ['nova-conductor', 'nova-scheduler'])
+      expect(services.some((s) => s.Binary === binary && s.State === 'up')).toBe(true);
+    expect(JSON.parse(await exec('openstack server list -f json'))).toEqual([]);
+    expect(await exec('openstack resource provider list -f value')).toBe('');
+  });
+});
