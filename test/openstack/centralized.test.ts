@@ -62,7 +62,6 @@ async function exec(script: string, timeoutMs = 300_000): Promise<string> {
 }
 
 beforeAll(async () => {
-  let t = Date.now();
   const imported = await importOpenStackImages(nodeCtr(fleet.options, 'mgmt'), CONTROL_IMAGES);
   tag = imported.tag;
   timings.importSeconds = imported.seconds;
@@ -88,7 +87,7 @@ beforeAll(async () => {
       rollout: { unitTimeoutSeconds: 900 },
     },
   } as DistributedCloud;
-  t = Date.now();
+  const t = Date.now();
   await createDistributedCloud(fleet, dc);
   await waitForReady(fleet, ns.name, DC_NAME, { timeoutMs: 1_500_000, operators: [operator] });
   timings.rolloutSeconds = (Date.now() - t) / 1000;
