@@ -217,6 +217,7 @@ export class Manager {
   private startQueues(): void {
     if (this.queues.size > 0 || this.stopping) return;
     for (const c of this.controllers) {
+      c.reset?.();
       const queue = new WorkQueue({
         name: c.queue.name,
         reconcile: (key) => c.reconcile(key),

@@ -15,10 +15,11 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { dump, loadAll } from 'js-yaml';
-import type { DistributedCloud, EdgeSite } from '../../operator/src/api/types.js';
+import type { DistributedCloud, EdgeSite, UnitCounts } from '../../operator/src/api/types.js';
 import { GROUP, VERSION } from '../../operator/src/api/types.js';
 import { validateDistributedCloud } from '../../operator/src/api/validate.js';
 import { FINALIZER } from '../../operator/src/controllers/context.js';
+import { readUnitLedger } from '../../operator/src/controllers/unit-ledger.js';
 import { KIND_RESOURCES } from '../../operator/src/engine/resources.js';
 import {
   ANNOTATION_INPUT_HASH,
@@ -654,11 +655,35 @@ export interface UnitStatus {
 export interface DcStatus {
   conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[];
   observedGeneration?: number;
+  /** The units not Ready (capped; unitsOmitted counts the rest); every unit: unitsOf. */
   units?: UnitStatus[];
+  unitsOmitted?: number;
+  unitCounts?: UnitCounts;
+  sitesOmitted?: number;
   sites?: { name: string; reachable?: boolean; unitsReady?: number; unitsTotal?: number; message?: string }[];
   readySites?: string;
   progress?: string;
   plan?: Record<string, unknown>;
+}
+
+/**
+ * Every unit's entry of a DistributedCloud (phase, inputHash, startedAt, readyAt, lastTransitionTime; no message),
+ * read from its unit ledger (ConfigMaps `<dc>-units-<site>` in its namespace): status lists only the units not Ready.
+ */
+export async function unitsOf(fleet: TestFleet, dc: DistributedCloud): Promise<Map<string, UnitStatus>> {
+  const core = fleet.management.kubeConfig().makeApiClient(CoreV1Api);
+  return new Map((await readUnitLedger(core, dc)).map((u) => [u.name, u as UnitStatus]));
+}
+
+/**
+ * Phase of a planned unit as status says it: listed (not Ready), or Ready when status lists every unit not Ready
+ * (no unitsOmitted) and not this one; undefined when status cannot tell (use unitsOf).
+ */
+export function unitPhaseOf(dc: DistributedCloud | undefined, id: string): string | undefined {
+  const s = statusOf(dc);
+  const listed = s.units?.find((u) => u.name === id);
+  if (listed) return listed.phase;
+  return s.unitCounts && !s.unitsOmitted ? 'Ready' : undefined;
 }
 
 export function statusOf(dc: DistributedCloud | undefined): DcStatus {
@@ -691,8 +716,14 @@ export function describeDc(dc: DistributedCloud | undefined, maxUnits = 25): str
     lines.push(
       `  site ${site.name} reachable=${site.reachable} ${site.unitsReady}/${site.unitsTotal}${site.message ? `: ${site.message}` : ''}`,
     );
+  const counts = s.unitCounts;
+  if (counts)
+    lines.push(
+      `  units: ${counts.total} (ready ${counts.ready}, applying ${counts.applying}, pending ${counts.pending}, ` +
+        `failed ${counts.failed}, deleting ${counts.deleting})`,
+    );
   const notReady = (s.units ?? []).filter((u) => u.phase !== 'Ready');
-  lines.push(`  units not Ready: ${notReady.length} of ${(s.units ?? []).length}`);
+  lines.push(`  units not Ready listed: ${notReady.length}${s.unitsOmitted ? ` (+${s.unitsOmitted} omitted)` : ''}`);
   for (const u of notReady.slice(0, maxUnits))
     lines.push(`    ${u.name} ${u.phase}${u.message ? `: ${u.message}` : ''}`);
   if (notReady.length > maxUnits) lines.push(`    … ${notReady.length - maxUnits} more`);

@@ -426,6 +426,40 @@ export interface UnitStatus {
   readyAt?: string;
 }
 
+/** Units by phase. */
+export interface UnitCounts {
+  /**
+   * Planned units (plus units of dropped sites being deleted).
+   * (minimum 0)
+   */
+  total: number;
+  /**
+   * Waiting to start.
+   * (minimum 0)
+   */
+  pending: number;
+  /**
+   * Applied, not Ready yet.
+   * (minimum 0)
+   */
+  applying: number;
+  /**
+   * Ready.
+   * (minimum 0)
+   */
+  ready: number;
+  /**
+   * Failed.
+   * (minimum 0)
+   */
+  failed: number;
+  /**
+   * Being deleted (no longer planned).
+   * (minimum 0)
+   */
+  deleting: number;
+}
+
 /** Observed state (conditions Ready, Progressing, Degraded). */
 export interface DistributedCloudStatus {
   /** kstatus-compatible conditions, keyed by type. */
@@ -435,10 +469,22 @@ export interface DistributedCloudStatus {
    * (minimum 0)
    */
   observedGeneration?: number;
-  /** Per-site summary. */
+  /** Per-site summary: every site up to 100; beyond, only the sites not Ready (unreachable, units not Ready, or being removed), the others counted in sitesOmitted. */
   sites?: SiteSummary[];
-  /** Per-unit state. */
+  /**
+   * Sites not listed in sites (Ready sites beyond the cap).
+   * (minimum 0)
+   */
+  sitesOmitted?: number;
+  /** The units not Ready, failures first, at most 50 (the rest counted in unitsOmitted). Every unit's start and Ready times are in the ConfigMaps <name>-units-<site> (docs/operator.md). */
   units?: UnitStatus[];
+  /**
+   * Units not Ready that units does not list.
+   * (minimum 0)
+   */
+  unitsOmitted?: number;
+  /** Units by phase. */
+  unitCounts?: UnitCounts;
   /** Summary of the current plan. */
   plan?: {
     /** (minimum 0) */

@@ -65,6 +65,8 @@ export interface Controller {
   readonly queue: { name: string; maxDelayMs?: number };
   readonly watches: Watches;
   reconcile(key: string): Promise<ReconcileResult>;
+  /** Called when this replica starts its queues (became leader): drop memory another leader may have outdated. */
+  reset?(): void;
 }
 
 /** The EdgeSite's spec, labels or annotations changed (not just its status). */

@@ -2,7 +2,13 @@
 // objects, what each member cluster holds and the previous status, `decide` says what to repair, start and prune;
 // `conclude` turns that decision and what acting on it returned into the one status to write and the requeue delay.
 // `decideTeardown` / `concludeTeardown` do the same for deletion (docs/operator.md, "Deletion policy").
-import type { DistributedCloud, DistributedCloudSpec, EdgeSite, UnitStatus } from '../api/types.js';
+import type {
+  DistributedCloud,
+  DistributedCloudSpec,
+  DistributedCloudStatus,
+  EdgeSite,
+  UnitStatus,
+} from '../api/types.js';
 import { validateDistributedCloud } from '../api/validate.js';
 import type { LiveObject } from '../engine/readiness.js';
 import { assessUnit, objectId, unitInputHash } from '../engine/state.js';
@@ -28,9 +34,11 @@ import {
 } from '../planner/index.js';
 import { LABEL_COMPONENT, LABEL_STEP } from '../render/labels.js';
 import type { K8sObject } from '../render/types.js';
+import { STATUS_MAX_UNITS } from '../api/schema/distributedcloud.js';
 import { getCondition } from '../runtime/conditions.js';
+import { runSync } from '../runtime/slicer.js';
 import {
-  distributedCloudStatus,
+  distributedCloudStatusSteps,
   failedStatus,
   isoMillis,
   PHASE_OF,
@@ -115,14 +123,18 @@ export function privilegedRefusals(
 }
 
 /**
- * Dependencies between the units a previous status lists, from a plan over the sites it listed (best effort: empty
- * when that plan cannot be built, e.g. a site was deleted; teardown then goes without ordering).
+ * Dependencies between the units previously planned, from a plan over the sites they were on (`sites`: the unit
+ * ledger's and the previous status'; best effort: empty when that plan cannot be built, e.g. a site was deleted;
+ * teardown then goes without ordering).
  */
 export function previousDependencies(
   dc: Dc & Pick<DistributedCloud, 'spec'>,
   edgeSites: readonly EdgeSite[],
+  knownSites: Iterable<string> = [],
 ): Map<string, string[]> {
-  const sites = [...new Set((dc.status?.sites ?? []).map((s) => s.name))];
+  const sites = [...new Set([...(dc.status?.sites ?? []).map((s) => s.name), ...knownSites])].filter(
+    (s) => s !== 'global',
+  );
   const deps = new Map<string, string[]>();
   if (sites.length === 0) return deps;
   try {
@@ -176,10 +188,12 @@ export interface Refusal {
 }
 
 /** What each planned unit renders to, or why it cannot be rendered. */
-export type DesiredObjects = ReadonlyMap<string, { objects: K8sObject[] } | { error: string }>;
+export type DesiredObjects = ReadonlyMap<string, { objects: K8sObject[]; inputHash?: string } | { error: string }>;
 
 export interface ReconcileInput {
   dc: Dc;
+  /** Every unit's entry of the previous pass (the unit ledger, unit-ledger.ts), by unit id. */
+  previous: ReadonlyMap<string, UnitStatus>;
   plan: Plan;
   desired: DesiredObjects;
   /** Every site we may hold objects on (the plan's and those of the previous status), by name. */
@@ -262,15 +276,22 @@ function hasExtraKeys(desired: K8sObject, live: LiveObject | undefined): live is
   return Object.keys((live.data ?? {}) as object).some((k) => !(k in wanted));
 }
 
+/** decideSteps run to its end. */
 export function decide(input: ReconcileInput): Decision {
+  return runSync(decideSteps(input));
+}
+
+/** What to repair, start and prune; a generator yielding between units (runtime/slicer.ts). */
+export function* decideSteps(input: ReconcileInput): Generator<void, Decision, undefined> {
   const { plan, sites, paused } = input;
-  const previousUnits = new Map((input.dc.status?.units ?? []).map((u) => [u.name, u]));
+  const previousUnits = input.previous;
   const states = new Map<string, UnitState>();
   const verdicts = new Map<string, Verdict>();
   const repairs: Repair[] = [];
 
   const refusedPrunes: Prune[] = [];
   for (const unit of plan.units) {
+    yield;
     const previous = previousUnits.get(unit.id);
     const refusal = input.refused?.get(unit.id);
     if (refusal) {
@@ -287,7 +308,7 @@ export function decide(input: ReconcileInput): Decision {
       verdicts.set(unit.id, { phase: 'Failed', message: rendered?.error ?? 'not rendered', started: false });
       continue;
     }
-    const hash = unitInputHash(rendered.objects);
+    const hash = rendered.inputHash ?? unitInputHash(rendered.objects);
     const site = sites.get(unit.targetSite);
     if (!site?.reachable) {
       // unreachable: the unit stays as it was
@@ -363,9 +384,9 @@ export function decide(input: ReconcileInput): Decision {
     }
   }
   // dropped sites with nothing of ours left: their owned namespace goes (unless the namespace must stay)
+  const planned = new Set(plan.sites);
   for (const site of sites.values())
-    if (!plan.sites.includes(site.name) && site.reachable && site.byUnit.size === 0)
-      decision.namespaceDeletes.push(site.name);
+    if (!planned.has(site.name) && site.reachable && site.byUnit.size === 0) decision.namespaceDeletes.push(site.name);
   return decision;
 }
 
@@ -448,40 +469,57 @@ export interface RequeuePolicy {
 }
 
 export interface Conclusion {
-  status: ReturnType<typeof distributedCloudStatus>;
+  status: DistributedCloudStatus;
+  /** Every unit's entry (planned units, then those being deleted): the unit ledger's new content. */
+  units: UnitStatus[];
   requeueAfterMs: number;
   /** Units by phase (metrics). */
   phases: Record<string, number>;
 }
 
+/** concludeSteps run to its end. */
 export function conclude(
   input: ReconcileInput,
   decision: Decision,
   results: ActResults,
   policy: RequeuePolicy,
 ): Conclusion {
+  return runSync(concludeSteps(input, decision, results, policy));
+}
+
+/** The status to write, every unit's entry and the requeue delay; a generator yielding between units. */
+export function* concludeSteps(
+  input: ReconcileInput,
+  decision: Decision,
+  results: ActResults,
+  policy: RequeuePolicy,
+): Generator<void, Conclusion, undefined> {
   const verdicts = new Map(decision.verdicts);
   for (const o of results.repairs) verdicts.set(o.unit, afterApply(verdicts.get(o.unit)!, o, false));
   for (const o of results.starts) verdicts.set(o.unit, afterApply(verdicts.get(o.unit)!, o, true));
 
-  const previousUnits = new Map((input.dc.status?.units ?? []).map((u) => [u.name, u]));
-  const units: UnitStatus[] = input.plan.units.map((unit) =>
-    unitStatusEntry({ unit, ...verdicts.get(unit.id)! }, previousUnits.get(unit.id), input.now),
-  );
-  const targetSite = new Map(input.plan.units.map((u) => [u.id, u.targetSite]));
+  const previousUnits = input.previous;
+  const units: UnitStatus[] = [];
+  const targetSite = new Map<string, string>();
+  for (const unit of input.plan.units) {
+    units.push(unitStatusEntry({ unit, ...verdicts.get(unit.id)! }, previousUnits.get(unit.id), input.now));
+    targetSite.set(unit.id, unit.targetSite);
+    yield;
+  }
   for (const l of decision.leftovers) {
     units.push(deletingEntry(l, previousUnits.get(l.unit), input.now));
     targetSite.set(l.unit, l.site);
   }
+  const planned = new Set(input.plan.sites);
   const sites: SiteObserved[] = [...input.sites.values()]
-    .filter((s) => input.plan.sites.includes(s.name) || s.byUnit.size > 0)
+    .filter((s) => planned.has(s.name) || s.byUnit.size > 0)
     .map((s) => {
       const lost = results.unreachable.get(s.name);
       return lost !== undefined
         ? { name: s.name, reachable: false, message: lost }
         : { name: s.name, reachable: s.reachable, message: s.message };
     });
-  const status = distributedCloudStatus({
+  const status = yield* distributedCloudStatusSteps({
     dc: input.dc,
     plan: input.plan,
     units,
@@ -492,7 +530,7 @@ export function conclude(
     notAllowed: input.notAllowed?.message,
     now: input.now,
   });
-  return { status, requeueAfterMs: requeueAfter(status, sites, policy), phases: countPhases(units) };
+  return { status, units, requeueAfterMs: requeueAfter(status, sites, policy), phases: countPhases(units) };
 }
 
 function afterApply(v: Verdict, o: UnitOutcome, start: boolean): Verdict {
@@ -517,14 +555,14 @@ function deletingEntry(l: Leftover, prev: UnitStatus | undefined, now: Date): Un
 
 /** Requeue: the resync period once Ready or blocked by a failure; 5 s while a site is unreachable; else progress. */
 export function requeueAfter(
-  status: ReturnType<typeof distributedCloudStatus>,
+  status: DistributedCloudStatus,
   sites: readonly SiteObserved[],
   policy: RequeuePolicy,
 ): number {
   if (getCondition(status.conditions, 'Ready')?.status === 'True') return policy.resyncPeriodMs;
   if (sites.some((s) => !s.reachable)) return Math.max(policy.progressRequeueMs, 5000);
-  const units = status.units ?? [];
-  const failedBlocked = units.some((u) => u.phase === 'Failed') && units.every((u) => u.phase !== 'Applying');
+  const counts = status.unitCounts;
+  const failedBlocked = (counts?.failed ?? 0) > 0 && (counts?.applying ?? 0) === 0;
   return failedBlocked ? policy.resyncPeriodMs : policy.progressRequeueMs;
 }
 
@@ -538,6 +576,8 @@ export function countPhases(units: readonly UnitStatus[]): Record<string, number
 
 export interface TeardownInput {
   dc: Dc & { metadata: { deletionTimestamp?: string } };
+  /** Every unit's last entry (the unit ledger), by unit id. */
+  previous: ReadonlyMap<string, UnitStatus>;
   /** Unit dependencies: of the current plan when it can be built, else of a plan over the sites in status. */
   dependsOn: ReadonlyMap<string, readonly string[]>;
   /** Unit → the site whose cluster holds it (current plan; empty when it cannot be built). */
@@ -566,6 +606,7 @@ export interface TeardownDecision {
 export function decideTeardown(input: TeardownInput): TeardownDecision {
   const { dc, now } = input;
   const listed = new Set((dc.status?.sites ?? []).map((s) => s.name));
+  for (const u of input.previous.values()) if (u.site !== 'global') listed.add(u.site);
   const elapsedMs = now.getTime() - Date.parse(dc.metadata.deletionTimestamp ?? now.toISOString());
   const abandon = elapsedMs > input.siteDeleteTimeoutMs;
   const present = new Set<string>();
@@ -580,7 +621,7 @@ export function decideTeardown(input: TeardownInput): TeardownDecision {
         waitingFor.push(site.name);
         // its units count as present: their dependencies elsewhere wait for them
         for (const [id, t] of input.targetOf) if (t === site.name) present.add(id);
-        for (const u of dc.status?.units ?? [])
+        for (const u of input.previous.values())
           if (!input.targetOf.has(u.name) && u.site === site.name) present.add(u.name);
       }
     }
@@ -630,16 +671,19 @@ export function concludeTeardown(
     ? `tearing down ${decision.present} units` +
       (decision.waitingFor.length ? `; waiting for sites ${decision.waitingFor.join(', ')}` : '')
     : 'removing member-cluster namespaces';
-  const units: UnitStatus[] = (dc.status?.units ?? []).map((u) => ({
+  const known = [...input.previous.values()];
+  const units: UnitStatus[] = known.slice(0, STATUS_MAX_UNITS).map((u) => ({
     ...u,
     phase: 'Deleting',
     lastTransitionTime: u.phase === 'Deleting' ? u.lastTransitionTime : isoMillis(now),
   }));
+  const { unitsOmitted: _omitted, ...rest } = dc.status ?? {};
   return {
     done: false,
     status: {
-      ...(dc.status ?? {}),
+      ...rest,
       units,
+      ...(known.length > units.length ? { unitsOmitted: known.length - units.length } : {}),
       conditions: failedStatus(dc, 'Deleting', [message, ...problems].join('; '), now).conditions,
     },
     requeueAfterMs: policy.progressRequeueMs,

@@ -9,19 +9,12 @@ import { isNotFound, NamespaceEnsurer } from '../engine/apply.js';
 import { owningDistributedCloudKey, OWNED_SELECTOR } from '../engine/ownership.js';
 import { OWNED_RESOURCES } from '../engine/resources.js';
 import { matchesSelector, rolloutLimits, type Plan } from '../planner/index.js';
-import {
-  createRenderContext,
-  renderNamespace,
-  renderUnit,
-  RenderError,
-  requiredSecrets,
-  type GeneratedSecrets,
-  type RenderContext,
-} from '../render/index.js';
+import { createRenderContext, renderNamespace, requiredSecrets, type GeneratedSecrets } from '../render/index.js';
 import type { TenantNamespace } from '../planner/tenancy.js';
 import { getCondition } from '../runtime/conditions.js';
 import { objectKey } from '../runtime/informer.js';
 import { withContext, type Logger } from '../runtime/logger.js';
+import { runSliced, TimeSlicer } from '../runtime/slicer.js';
 import { PermanentError, TemporaryError, type ReconcileResult } from '../runtime/workqueue.js';
 import {
   edgeSiteChanged,
@@ -39,28 +32,39 @@ import {
 } from './context.js';
 import { act, actTeardown, type ActContext } from './dc-act.js';
 import {
-  conclude,
+  concludeSteps,
   concludeTeardown,
-  decide,
+  decideSteps,
   decideTeardown,
-  planDistributedCloud,
   previousDependencies,
   privilegedRefusals,
-  type DesiredObjects,
   type SiteState,
 } from './dc-decide.js';
 import { observeSites, type ObservedSite } from './dc-observe.js';
+import { PlanRenderCache, renderDesiredSteps, renderInputsKey } from './dc-render.js';
 import { ensureGeneratedSecrets, GeneratedSecretsLostError } from './generated-secrets.js';
+import { failedStatus, transitions } from './status.js';
+import { UnitLedgers } from './unit-ledger.js';
 
 const LOST_SECRETS_REASON = 'GeneratedSecretsLost';
-import { failedStatus, transitions } from './status.js';
 
 export class DistributedCloudController implements Controller {
   readonly name = 'distributedcloud';
   readonly queue = { name: 'distributedclouds', maxDelayMs: 60_000 };
   private readonly namespaces = new NamespaceEnsurer();
+  /** Each DC's plan and rendered objects, reused while their inputs do not change. */
+  private readonly cache = new PlanRenderCache();
+  /** Each DC's unit entries (start/Ready times…), persisted in ConfigMaps: the memory status no longer holds. */
+  readonly ledgers: UnitLedgers;
 
-  constructor(private readonly ctx: ControllerContext) {}
+  constructor(private readonly ctx: ControllerContext) {
+    this.ledgers = new UnitLedgers(() => this.ctx.core);
+  }
+
+  /** Leadership (re)gained: what another leader may have written since is read again. */
+  reset(): void {
+    this.ledgers.reset();
+  }
 
   readonly watches: Watches = {
     // our own status patches need no other pass; spec, deletion and finalizer changes do
@@ -94,13 +98,17 @@ export class DistributedCloudController implements Controller {
     const dc = this.ctx.distributedClouds.get(key);
     if (!dc) {
       this.ctx.metrics.forgetDistributedCloud(key);
+      this.cache.forget(key);
+      this.ledgers.forget(key);
       return {};
     }
     const log = withContext(this.ctx.logger, { controller: this.name, dc: key });
     if (dc.metadata.deletionTimestamp) return this.finalize(dc, key, log);
     const now = nowOf(this.ctx);
+    const slicer = new TimeSlicer();
     const edgeSites = this.ctx.edgeSites.list();
-    const planned = planDistributedCloud(dc, edgeSites, this.tenantOf(dc));
+    const planned = this.cache.plan(key, dc, edgeSites, this.tenantOf(dc));
+    await slicer.tick();
     if (!planned.ok) {
       const status = failedStatus(dc, planned.reason, planned.message, now);
       await this.writeStatus(dc, status);
@@ -113,31 +121,49 @@ export class DistributedCloudController implements Controller {
       log.info('finalizer added');
       return {}; // the update event brings us back
     }
-    const secrets = await this.generatedSecrets(dc, plan, now, log);
+    const previous = await this.ledgers.load(key, dc);
+    const secrets = await this.generatedSecrets(dc, plan, previous, now, log);
+    slicer.restart();
     const sites = new Map(edgeSites.map((s) => [s.metadata.name ?? '', s]));
     const renderCtx = createRenderContext({ dc: { ...dc, spec }, sites, plan, secrets });
-    // every site we may hold objects on: the plan's, plus those listed in the previous status (dropped sites)
-    const observed = await observeSites(this.ctx, dc, [...plan.sites, ...(dc.status?.sites ?? []).map((s) => s.name)]);
+    const renderKey = renderInputsKey(renderCtx.dc, sites.values(), secrets, planned.key);
+    let desired = this.cache.rendered(key, renderKey);
+    if (!desired) {
+      desired = await runSliced(renderDesiredSteps(plan, renderCtx), slicer);
+      this.cache.store(key, renderKey, desired);
+    }
+    // every site we may hold objects on: the plan's, the unit ledger's and the previous status' (dropped sites)
+    const known = new Set([
+      ...plan.sites,
+      ...this.ledgers.sitesOf(key),
+      ...(dc.status?.sites ?? []).map((s) => s.name),
+    ]);
+    const observed = await observeSites(this.ctx, dc, known);
+    slicer.restart();
     const input = {
       dc,
+      previous,
       plan,
-      desired: renderDesired(plan, renderCtx),
+      desired,
       sites: statesOf(observed),
       paused: spec.paused === true,
       limits: rolloutLimits(spec),
       unitTimeoutSeconds: spec.rollout?.unitTimeoutSeconds ?? 600,
-      previousDependencies: () => previousDependencies(dc, edgeSites),
+      previousDependencies: () => previousDependencies(dc, edgeSites, known),
       now,
       refused: privilegedRefusals(plan, sites, (u) => renderCtx.registry.privileged(u)),
       notAllowed,
     };
-    const decision = decide(input);
+    const decision = await runSliced(decideSteps(input), slicer);
     const results = await act(decision, this.actContext(dc, observed, log), (site) => renderNamespace(renderCtx, site));
-    const outcome = conclude(input, decision, results, this.ctx.options);
+    slicer.restart();
+    const outcome = await runSliced(concludeSteps(input, decision, results, this.ctx.options), slicer);
+    await this.ledgers.save(key, dc, outcome.units, slicer);
     await this.writeStatus(dc, outcome.status);
-    for (const t of transitions(dc.status, outcome.status))
+    for (const t of transitions(dc.status, outcome.status, { before: previous, after: outcome.units }))
       await recordEvent(this.ctx, dc, t.type, t.reason, t.message);
     this.ctx.metrics.setUnitsByPhase(key, outcome.phases);
+    this.ctx.metrics.reconcileYields.inc({ controller: this.name }, slicer.yields);
     return { requeueAfter: outcome.requeueAfterMs };
   }
 
@@ -145,8 +171,18 @@ export class DistributedCloudController implements Controller {
    * The generated credentials; once any unit was started with them a missing Secret is lost, not new: reported
    * (Degraded, a Warning Event) and retried every 15 s, never regenerated over live databases.
    */
-  private async generatedSecrets(dc: Dc, plan: Plan, now: Date, log: Logger): Promise<GeneratedSecrets> {
-    const started = (dc.status?.units ?? []).some((u) => u.startedAt !== undefined);
+  private async generatedSecrets(
+    dc: Dc,
+    plan: Plan,
+    previous: ReadonlyMap<string, { startedAt?: string }>,
+    now: Date,
+    log: Logger,
+  ): Promise<GeneratedSecrets> {
+    const counts = dc.status?.unitCounts;
+    const started =
+      [...previous.values()].some((u) => u.startedAt !== undefined) ||
+      (dc.status?.units ?? []).some((u) => u.startedAt !== undefined) ||
+      (counts !== undefined && counts.total > counts.pending);
     try {
       return await ensureGeneratedSecrets(this.ctx.core, dc, requiredSecrets(plan), { mustExist: started });
     } catch (error) {
@@ -164,8 +200,9 @@ export class DistributedCloudController implements Controller {
   /** Deletion: teardown in reverse dependency order across sites, namespaces, generated secrets, then finalizer. */
   private async finalize(dc: Dc, key: string, log: Logger): Promise<ReconcileResult> {
     if (!(dc.metadata.finalizers ?? []).includes(FINALIZER)) return {};
+    const previous = await this.ledgers.load(key, dc);
     const edgeSites = this.ctx.edgeSites.list();
-    const planned = planDistributedCloud(dc, edgeSites);
+    const planned = this.cache.plan(key, dc, edgeSites);
     const plan: Plan | undefined = planned.ok ? planned.plan : undefined;
     const dependsOn = plan ? new Map(plan.units.map((u) => [u.id, u.dependsOn])) : new Map<string, string[]>();
     // sites where our objects may live: every known one (the plan's and the previous status' included)
@@ -176,7 +213,8 @@ export class DistributedCloudController implements Controller {
     );
     const input = {
       dc,
-      dependsOn: dependsOn.size > 0 ? dependsOn : previousDependencies(dc, edgeSites),
+      previous,
+      dependsOn: dependsOn.size > 0 ? dependsOn : previousDependencies(dc, edgeSites, this.ledgers.sitesOf(key)),
       targetOf: new Map(plan?.units.map((u) => [u.id, u.targetSite])),
       sites: statesOf(observed),
       siteDeleteTimeoutMs: this.ctx.options.siteDeleteTimeoutMs,
@@ -197,6 +235,8 @@ export class DistributedCloudController implements Controller {
     // the generated-secrets Secret goes with the DistributedCloud: its ownerReference hands it to the garbage collector
     await this.patchMetadata(dc, { finalizers: (dc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) });
     this.ctx.metrics.forgetDistributedCloud(key);
+    this.cache.forget(key);
+    this.ledgers.forget(key);
     log.info('teardown complete; finalizer removed', { abandoned: decision.abandoned });
     return {};
   }
@@ -211,6 +251,7 @@ export class DistributedCloudController implements Controller {
         (dc) =>
           (dc.spec.sites ?? []).some((s) => names.has(s)) ||
           (dc.status?.sites ?? []).some((s) => names.has(s.name)) ||
+          this.ledgers.sitesOf(objectKey(dc)).some((s) => names.has(s)) ||
           (dc.spec.siteSelector !== undefined &&
             sites.some((s) => matchesSelector(s.metadata.labels, dc.spec.siteSelector!))),
       )
@@ -251,20 +292,6 @@ export class DistributedCloudController implements Controller {
       throw error;
     }
   }
-}
-
-/** Each planned unit's objects, or the render error that keeps it Failed. */
-function renderDesired(plan: Plan, ctx: RenderContext): DesiredObjects {
-  const desired = new Map<string, { objects: ReturnType<typeof renderUnit> } | { error: string }>();
-  for (const unit of plan.units) {
-    try {
-      desired.set(unit.id, { objects: renderUnit(unit, ctx) });
-    } catch (error) {
-      if (!(error instanceof RenderError)) throw error;
-      desired.set(unit.id, { error: error.message });
-    }
-  }
-  return desired;
 }
 
 function statesOf(observed: ReadonlyMap<string, ObservedSite>): Map<string, SiteState> {

@@ -1,9 +1,18 @@
 // Pure construction of a DistributedCloud's status from one reconcile's observations: unit entries (phase,
 // startedAt/readyAt kept stable across reconciles), per-site summaries, plan summary, progress and the
 // Ready/Progressing/Degraded conditions; plus the notable transitions worth an Event.
-import type { DistributedCloud, DistributedCloudStatus, SiteSummary, UnitPhase, UnitStatus } from '../api/types.js';
+import { STATUS_MAX_MESSAGE, STATUS_MAX_SITES, STATUS_MAX_UNITS } from '../api/schema/distributedcloud.js';
+import type {
+  DistributedCloud,
+  DistributedCloudStatus,
+  SiteSummary,
+  UnitCounts,
+  UnitPhase,
+  UnitStatus,
+} from '../api/types.js';
 import type { Plan, Unit, UnitState } from '../planner/types.js';
 import { setHealthConditions, type ReasonMessage } from '../runtime/conditions.js';
+import { runSync } from '../runtime/slicer.js';
 
 export const PHASE_OF: Record<UnitState, UnitPhase> = {
   pending: 'Pending',
@@ -57,7 +66,7 @@ export function unitStatusEntry(o: UnitObserved, previous: UnitStatus | undefine
     lastTransitionTime:
       previous?.phase === o.phase && previous.lastTransitionTime ? previous.lastTransitionTime : nowIso,
   };
-  if (o.message) entry.message = o.message.slice(0, 500);
+  if (o.message) entry.message = o.message.slice(0, STATUS_MAX_MESSAGE);
   if (inputHash !== undefined) entry.inputHash = inputHash;
   if (startedAt !== undefined) entry.startedAt = startedAt;
   if (readyAt !== undefined) entry.readyAt = readyAt;
@@ -70,15 +79,11 @@ export interface SiteObserved {
   message?: string;
 }
 
-function listNames(names: string[], max = 3): string {
-  const shown = names.slice(0, max).join(', ');
-  return names.length > max ? `${shown} (+${names.length - max} more)` : shown;
-}
-
 export interface StatusInput {
   dc: Pick<DistributedCloud, 'metadata' | 'status'>;
   plan: Plan;
-  units: UnitStatus[];
+  /** Every unit's entry (planned units, then units of dropped sites being deleted). */
+  units: readonly UnitStatus[];
   /** Unit id → the site whose cluster holds it (plan targetSite). */
   targetSite: ReadonlyMap<string, string>;
   sites: SiteObserved[];
@@ -102,36 +107,93 @@ export function refusalReason(message: string | undefined): string | undefined {
   return prefix !== undefined && REFUSAL_REASONS.includes(prefix) ? prefix : undefined;
 }
 
-/** The full status of a DistributedCloud whose plan was built. */
-export function distributedCloudStatus(input: StatusInput): DistributedCloudStatus {
+/** Order of the non-Ready units listed in status: what needs attention first. */
+const LISTING_ORDER: Record<UnitPhase, number> = { Failed: 0, Applying: 1, Deleting: 2, Pending: 3, Ready: 4 };
+
+function emptyCounts(): UnitCounts {
+  return { total: 0, pending: 0, applying: 0, ready: 0, failed: 0, deleting: 0 };
+}
+
+const COUNT_OF: Record<UnitPhase, keyof UnitCounts> = {
+  Pending: 'pending',
+  Applying: 'applying',
+  Ready: 'ready',
+  Failed: 'failed',
+  Deleting: 'deleting',
+};
+
+/** The units to list in status: the non-Ready ones, failures first (plan order within a phase), capped. */
+export function listedUnits(units: readonly UnitStatus[], max = STATUS_MAX_UNITS): UnitStatus[] {
+  const notReady = units.filter((u) => u.phase !== 'Ready');
+  // stable sort: plan order kept within a phase
+  notReady.sort((a, b) => LISTING_ORDER[a.phase] - LISTING_ORDER[b.phase]);
+  return notReady.slice(0, max);
+}
+
+/**
+ * The status of a DistributedCloud whose plan was built, bounded whatever its size: conditions naming what is wrong,
+ * counts by phase, per-site summaries (all up to STATUS_MAX_SITES, then only the sites not Ready) and the units not
+ * Ready (at most STATUS_MAX_UNITS, failures first). Every unit's full entry goes to the unit ledger instead
+ * (unit-ledger.ts). A generator yielding between units: run it with runSync or runSliced (runtime/slicer.ts).
+ */
+export function* distributedCloudStatusSteps(input: StatusInput): Generator<void, DistributedCloudStatus, undefined> {
   const { dc, plan, units, sites, now } = input;
   const generation = dc.metadata.generation ?? 0;
-  const ready = units.filter((u) => u.phase === 'Ready');
-  const failed = units.filter((u) => u.phase === 'Failed');
-  const applying = units.filter((u) => u.phase === 'Applying' || u.phase === 'Deleting');
-  const pending = units.filter((u) => u.phase === 'Pending');
+  const counts = emptyCounts();
+  const failed: UnitStatus[] = [];
+  /** The refusal reason of the first failed unit refused (tenancy, ownership, host), if any. */
+  let refused: string | undefined;
+  const applying: string[] = [];
+  const perSite = new Map<string, { ready: number; total: number }>();
+  for (const u of units) {
+    counts.total++;
+    counts[COUNT_OF[u.phase]]++;
+    if (u.phase === 'Failed') {
+      if (failed.length < 3) failed.push(u);
+      refused ??= refusalReason(u.message);
+    }
+    if ((u.phase === 'Applying' || u.phase === 'Deleting') && applying.length < 3) applying.push(u.name);
+    const site = input.targetSite.get(u.name);
+    if (site !== undefined) {
+      let c = perSite.get(site);
+      if (!c) perSite.set(site, (c = { ready: 0, total: 0 }));
+      c.total++;
+      if (u.phase === 'Ready') c.ready++;
+    }
+    yield;
+  }
   const unreachable = sites.filter((s) => !s.reachable);
 
-  const siteSummaries: SiteSummary[] = sites.map((s) => {
-    const mine = units.filter((u) => input.targetSite.get(u.name) === s.name);
-    const summary: SiteSummary = {
-      name: s.name,
-      reachable: s.reachable,
-      unitsReady: mine.filter((u) => u.phase === 'Ready').length,
-      unitsTotal: mine.length,
-    };
-    if (s.message) summary.message = s.message.slice(0, 500);
+  const summaries: SiteSummary[] = sites.map((s) => {
+    const c = perSite.get(s.name) ?? { ready: 0, total: 0 };
+    const summary: SiteSummary = { name: s.name, reachable: s.reachable, unitsReady: c.ready, unitsTotal: c.total };
+    if (s.message) summary.message = s.message.slice(0, STATUS_MAX_MESSAGE);
     return summary;
   });
-  const readySites = siteSummaries.filter((s) => s.reachable && s.unitsReady === s.unitsTotal).length;
+  const planned = new Set(plan.sites);
+  // a site dropped from the plan still holding units is listed too: it is being emptied
+  const siteReady = (s: SiteSummary) => s.reachable && s.unitsReady === s.unitsTotal && planned.has(s.name);
+  const readySites = summaries.filter((s) => s.reachable && s.unitsReady === s.unitsTotal).length;
+  // beyond the cap: unreachable sites first, then dropped ones being emptied, then those with units not Ready
+  const urgency = (s: SiteSummary) => (!s.reachable ? 0 : !planned.has(s.name) ? 1 : 2);
+  const listedSites =
+    summaries.length <= STATUS_MAX_SITES
+      ? summaries
+      : summaries
+          .filter((s) => !siteReady(s))
+          .sort((a, b) => urgency(a) - urgency(b))
+          .slice(0, STATUS_MAX_SITES)
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  yield;
 
   const problems: string[] = [];
-  for (const s of unreachable) problems.push(`site ${s.name} unreachable${s.message ? `: ${s.message}` : ''}`);
-  for (const u of failed.slice(0, 3)) problems.push(`unit ${u.name} failed${u.message ? `: ${u.message}` : ''}`);
-  if (failed.length > 3) problems.push(`${failed.length - 3} more units failed`);
+  for (const s of unreachable.slice(0, 3))
+    problems.push(`site ${s.name} unreachable${s.message ? `: ${s.message}` : ''}`);
+  if (unreachable.length > 3) problems.push(`${unreachable.length - 3} more sites unreachable`);
+  for (const u of failed) problems.push(`unit ${u.name} failed${u.message ? `: ${u.message}` : ''}`);
+  if (counts.failed > 3) problems.push(`${counts.failed - 3} more units failed`);
   problems.push(...(input.problems ?? []));
   if (input.notAllowed) problems.unshift(input.notAllowed);
-  const refused = failed.map((u) => refusalReason(u.message)).find((r) => r !== undefined);
   const degraded: ReasonMessage | undefined =
     problems.length > 0
       ? {
@@ -139,19 +201,20 @@ export function distributedCloudStatus(input: StatusInput): DistributedCloudStat
             ? 'SiteNotAllowed'
             : unreachable.length > 0
               ? 'SiteUnreachable'
-              : (refused ?? (failed.length > 0 ? 'UnitFailed' : 'Degraded')),
+              : (refused ?? (counts.failed > 0 ? 'UnitFailed' : 'Degraded')),
           message: problems.join('; ').slice(0, 2000),
         }
       : undefined;
-  const progress = `${ready.length}/${units.length}`;
+  const progress = `${counts.ready}/${counts.total}`;
   let progressing: ReasonMessage | undefined;
-  if (ready.length < units.length) {
+  if (counts.ready < counts.total) {
     const parts = [`${progress} units Ready`];
-    if (applying.length) parts.push(`applying ${listNames(applying.map((u) => u.name))}`);
-    if (pending.length) parts.push(`${pending.length} pending`);
+    const inFlight = counts.applying + counts.deleting;
+    if (inFlight) parts.push(`applying ${applying.join(', ')}${inFlight > 3 ? ` (+${inFlight - 3} more)` : ''}`);
+    if (counts.pending) parts.push(`${counts.pending} pending`);
     progressing = input.paused
       ? { reason: 'Paused', message: `spec.paused: no unit is started or repaired; ${parts.join('; ')}` }
-      : { reason: failed.length > 0 ? 'RolloutBlocked' : 'RollingOut', message: parts.join('; ') };
+      : { reason: counts.failed > 0 ? 'RolloutBlocked' : 'RollingOut', message: parts.join('; ') };
   }
   const conditions = setHealthConditions(
     dc.status?.conditions,
@@ -159,15 +222,21 @@ export function distributedCloudStatus(input: StatusInput): DistributedCloudStat
       generation,
       progressing,
       degraded,
-      ready: { reason: 'Reconciled', message: `all ${units.length} units Ready on ${sites.length} sites` },
+      ready: { reason: 'Reconciled', message: `all ${counts.total} units Ready on ${sites.length} sites` },
     },
     now,
   );
+  const listed = listedUnits(units);
+  yield;
+  const notReady = counts.total - counts.ready;
   return {
     conditions,
     observedGeneration: generation,
-    sites: siteSummaries,
-    units,
+    sites: listedSites,
+    ...(listedSites.length < summaries.length ? { sitesOmitted: summaries.length - listedSites.length } : {}),
+    units: listed,
+    ...(listed.length < notReady ? { unitsOmitted: notReady - listed.length } : {}),
+    unitCounts: counts,
     plan: {
       units: plan.units.length,
       depth: plan.levels.length,
@@ -177,6 +246,11 @@ export function distributedCloudStatus(input: StatusInput): DistributedCloudStat
     readySites: `${readySites}/${sites.length}`,
     progress,
   };
+}
+
+/** distributedCloudStatusSteps run to its end. */
+export function distributedCloudStatus(input: StatusInput): DistributedCloudStatus {
+  return runSync(distributedCloudStatusSteps(input));
 }
 
 /** Status of a DistributedCloud that cannot be planned (invalid spec, plan error): Degraded with the message. */
@@ -200,14 +274,31 @@ export interface Transition {
   message: string;
 }
 
-/** Notable transitions between two statuses: units newly Failed, sites lost or back, Ready reached. */
-export function transitions(previous: DistributedCloudStatus | undefined, next: DistributedCloudStatus): Transition[] {
+/** At most this many UnitFailed Events per reconcile; the rest are summed up in one more. */
+export const MAX_UNIT_FAILED_EVENTS = 20;
+
+/**
+ * Notable transitions between two statuses: units newly Failed, sites lost or back, Ready reached. Units are read
+ * from `units` when given (every unit's entry before and after: status lists only some), else from the statuses.
+ */
+export function transitions(
+  previous: DistributedCloudStatus | undefined,
+  next: DistributedCloudStatus,
+  units?: { before: ReadonlyMap<string, Pick<UnitStatus, 'phase'>>; after: readonly UnitStatus[] },
+): Transition[] {
   const out: Transition[] = [];
-  const before = new Map((previous?.units ?? []).map((u) => [u.name, u]));
-  for (const u of next.units ?? []) {
-    if (u.phase === 'Failed' && before.get(u.name)?.phase !== 'Failed')
-      out.push({ type: 'Warning', reason: 'UnitFailed', message: `unit ${u.name} failed: ${u.message ?? ''}` });
-  }
+  const before = units?.before ?? new Map((previous?.units ?? []).map((u) => [u.name, u]));
+  const newlyFailed = (units?.after ?? next.units ?? []).filter(
+    (u) => u.phase === 'Failed' && before.get(u.name)?.phase !== 'Failed',
+  );
+  for (const u of newlyFailed.slice(0, MAX_UNIT_FAILED_EVENTS))
+    out.push({ type: 'Warning', reason: 'UnitFailed', message: `unit ${u.name} failed: ${u.message ?? ''}` });
+  if (newlyFailed.length > MAX_UNIT_FAILED_EVENTS)
+    out.push({
+      type: 'Warning',
+      reason: 'UnitFailed',
+      message: `${newlyFailed.length - MAX_UNIT_FAILED_EVENTS} more units failed`,
+    });
   const sitesBefore = new Map((previous?.sites ?? []).map((s) => [s.name, s]));
   for (const s of next.sites ?? []) {
     const was = sitesBefore.get(s.name);

@@ -7,6 +7,7 @@
 // ports and Service names (and helpers such as keystone's URL); this file only knows sites and addresses.
 import { GROUP } from '../api/types.js';
 import type { Unit } from '../planner/types.js';
+import { derived } from './derived.js';
 import { targetNamespace } from './labels.js';
 import { RenderError, type RenderContext } from './types.js';
 
@@ -56,11 +57,10 @@ export function sitesHosting(ctx: RenderContext, component: string, step: string
 
 /** The site a unit at `fromSite` uses for `${component}-${step}`: its own when it hosts one, else core, else first. */
 export function siteServing(ctx: RenderContext, fromSite: string, component: string, step: string): string {
-  const hosts = sitesHosting(ctx, component, step);
-  if (hosts.includes(fromSite)) return fromSite;
+  if (ctx.index.hosts(component, step, fromSite)) return fromSite;
   const core = coreSite(ctx);
-  if (hosts.includes(core)) return core;
-  const first = hosts[0];
+  if (ctx.index.hosts(component, step, core)) return core;
+  const first = sitesHosting(ctx, component, step)[0];
   if (!first) throw new RenderError(`no site of the plan runs ${component}-${step}, needed by a unit at ${fromSite}`);
   return first;
 }
@@ -83,6 +83,18 @@ export function internalUrl(ctx: RenderContext, hostSite: string, svc: string, p
   return `http://${svc}.${targetNamespace(ctx, hostSite)}.svc:${port}${path}`;
 }
 
+/** How many of the plan's sites are in each region (once per context). */
+function regionSizes(ctx: RenderContext): ReadonlyMap<string, number> {
+  return derived(ctx, 'endpoints/region-sizes', () => {
+    const sizes = new Map<string, number>();
+    for (const s of ctx.plan.sites) {
+      const region = ctx.sites.get(s)?.spec.region;
+      if (region !== undefined) sizes.set(region, (sizes.get(region) ?? 0) + 1);
+    }
+    return sizes;
+  });
+}
+
 /**
  * Keystone region id of a site: its EdgeSite spec.region, or `<region>-<site>` when several selected sites share
  * that region (each site that registers endpoints needs a region of its own).
@@ -90,6 +102,6 @@ export function internalUrl(ctx: RenderContext, hostSite: string, svc: string, p
 export function regionOf(ctx: RenderContext, site: string): string {
   const es = ctx.sites.get(site);
   if (!es) throw new RenderError(`EdgeSite "${site}" is not in the render context`);
-  const sharing = ctx.plan.sites.filter((s) => ctx.sites.get(s)?.spec.region === es.spec.region);
-  return sharing.length > 1 ? `${es.spec.region}-${site}` : es.spec.region;
+  const sharing = regionSizes(ctx).get(es.spec.region) ?? 0;
+  return sharing > 1 ? `${es.spec.region}-${site}` : es.spec.region;
 }

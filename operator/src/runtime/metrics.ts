@@ -25,6 +25,7 @@ export class OperatorMetrics {
   readonly informerRestartsTotal: Counter<'informer'>;
   readonly informerRelistsTotal: Counter<'informer'>;
   readonly isLeader: Gauge;
+  readonly reconcileYields: Counter<'controller'>;
   private readonly phasesByDc = new Map<string, Set<string>>();
 
   constructor(options: MetricsOptions = {}) {
@@ -88,6 +89,14 @@ export class OperatorMetrics {
     this.isLeader = new Gauge({
       name: `${p}leader`,
       help: '1 while this replica holds the leader Lease.',
+      registers,
+    });
+    this.reconcileYields = new Counter({
+      name: `${p}reconcile_yields_total`,
+      help:
+        'Times a reconcile handed the event loop back in the middle of its work (time slicing of large ' +
+        'DistributedClouds; see nodejs_eventloop_lag_* for how long the loop was held).',
+      labelNames: ['controller'],
       registers,
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });

@@ -68,11 +68,10 @@ export function databaseSpansSites(ctx: RenderContext): boolean {
 
 /** The site hosting the database server a unit at `fromSite` talks to, for a logical database. */
 export function databaseSite(ctx: RenderContext, fromSite: string, shared: boolean): string {
-  const hosts = sitesHosting(ctx, 'database', 'server');
   // Independent per-site servers: data every site shares (Keystone in distributed) lives at the core.
   if (shared && !databaseSpansSites(ctx)) {
     const core = coreSite(ctx);
-    return hosts.includes(core) ? core : (hosts[0] ?? core);
+    return ctx.index.hosts('database', 'server', core) ? core : (sitesHosting(ctx, 'database', 'server')[0] ?? core);
   }
   return siteServing(ctx, fromSite, 'database', 'server');
 }

@@ -14,6 +14,7 @@ import {
 } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
 import { applySite, catalogUrl, coreSite, internalUrl, siteServing, sitesHosting } from '../render/endpoints.js';
+import { derived } from '../render/derived.js';
 import { dcImage } from '../render/images.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
 import {
@@ -66,18 +67,21 @@ export function novaApiSite(ctx: RenderContext, site: string): string {
 
 /** Whether `site` hosts a cell of its own (a cell DB + conductor); in cells, the API site only hosts cell0. */
 export function hostsOwnCell(ctx: RenderContext, site: string): boolean {
-  const conductors = sitesHosting(ctx, 'nova', 'conductor');
-  if (!conductors.includes(site)) return false;
-  if (ctx.dc.spec.topology === 'cells') return !sitesHosting(ctx, 'nova', 'api').includes(site);
+  if (!ctx.index.hosts('nova', 'conductor', site)) return false;
+  if (ctx.dc.spec.topology === 'cells') return !ctx.index.hosts('nova', 'api', site);
   return true;
 }
 
 /** The site whose cell DB / bus a unit at `site` belongs to (computes in centralized belong to the core's cell). */
 export function cellSite(ctx: RenderContext, site: string): string {
   if (hostsOwnCell(ctx, site)) return site;
-  const owners = sitesHosting(ctx, 'nova', 'conductor').filter((s) => hostsOwnCell(ctx, s));
-  const core = coreSite(ctx);
-  return owners.includes(core) ? core : (owners[0] ?? novaApiSite(ctx, site));
+  // the cell of a site without one of its own: the core's when it has one, else the first (the same for every unit)
+  const shared = derived(ctx, 'nova/shared-cell', () => {
+    const core = coreSite(ctx);
+    if (hostsOwnCell(ctx, core)) return core;
+    return sitesHosting(ctx, 'nova', 'conductor').find((s) => hostsOwnCell(ctx, s));
+  });
+  return shared ?? novaApiSite(ctx, site);
 }
 
 type NovaRole = 'api' | 'conductor' | 'scheduler' | 'compute' | 'manage-api' | 'manage-cell';
@@ -87,7 +91,7 @@ const API_DB_ROLES: NovaRole[] = ['api', 'scheduler', 'manage-api'];
 function needsApiDatabase(ctx: RenderContext, site: string, role: NovaRole): boolean {
   if (API_DB_ROLES.includes(role)) return true;
   // The super-conductor runs next to nova-api; a cell conductor (cells topology, edge site) never sees the API DB.
-  return role === 'conductor' && sitesHosting(ctx, 'nova', 'api').includes(site);
+  return role === 'conductor' && ctx.index.hosts('nova', 'api', site);
 }
 
 function servicePassword(ctx: RenderContext): string {
@@ -212,7 +216,7 @@ function manageJob(
 /** Databases a site's nova-db-create makes: API + cell0 where nova-api runs, the cell DB where a cell lives. */
 function novaDatabases(ctx: RenderContext, site: string): string[] {
   const out: string[] = [];
-  if (sitesHosting(ctx, 'nova', 'api').includes(site)) out.push('nova_api', 'nova_cell0');
+  if (ctx.index.hosts('nova', 'api', site)) out.push('nova_api', 'nova_cell0');
   if (hostsOwnCell(ctx, site)) out.push('nova');
   return out.length ? out : ['nova'];
 }
@@ -458,7 +462,7 @@ const renderers = {
   // At the API site, sync every cell (and cell0) known to the API DB; at a cell site, only the local cell DB.
   'db-sync': (unit, ctx) => {
     const site = applySite(unit);
-    return sitesHosting(ctx, 'nova', 'api').includes(site)
+    return ctx.index.hosts('nova', 'api', site)
       ? manageJob(ctx, unit, 'manage-api', ['db', 'sync'])
       : manageJob(ctx, unit, 'manage-cell', ['db', 'sync', '--local_cell']);
   },

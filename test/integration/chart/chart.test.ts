@@ -200,6 +200,7 @@ describe('helm lint and template', () => {
         ),
         'discovery.beyondtheclouds.io/distributedclouds/finalizers:update',
         ...['get', 'list', 'watch', 'create', 'patch'].map((v) => `/secrets:${v}`),
+        ...['list', 'create', 'patch'].map((v) => `/configmaps:${v}`),
         '/events:create',
         '/events:patch',
         'events.k8s.io/events:create',

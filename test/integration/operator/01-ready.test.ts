@@ -24,6 +24,7 @@ import {
   waitForReady,
   type OperatorProcess,
   type TestNamespace,
+  unitsOf,
 } from '../../harness/operator.js';
 
 const execFileP = promisify(execFile);
@@ -76,10 +77,12 @@ describe('operator e2e: the distributed sample reaches Ready', () => {
     expect(row!.slice(0, 5)).toEqual([NAME, 'distributed', '4/4', 'True', `${plan.units.length}/${plan.units.length}`]);
   });
 
-  test('every planned unit is Ready in status, with startedAt <= readyAt', async () => {
+  test('every planned unit is Ready in its unit ledger, with startedAt <= readyAt; status lists none', async () => {
     const plan = await planOf(fleet, dc);
     expect(plan.sites).toEqual(['core', 'edge-1', 'edge-2', 'edge-3']);
-    const units = new Map((statusOf(dc).units ?? []).map((u) => [u.name, u]));
+    expect(statusOf(dc).units ?? []).toEqual([]);
+    expect(statusOf(dc).unitCounts).toMatchObject({ total: plan.units.length, ready: plan.units.length });
+    const units = await unitsOf(fleet, dc);
     expect([...units.keys()].sort()).toEqual(plan.units.map((u) => u.id).sort());
     const problems: string[] = [];
     for (const u of plan.units) {
@@ -94,7 +97,7 @@ describe('operator e2e: the distributed sample reaches Ready', () => {
 
   test('no unit started before every one of its dependencies was Ready', async () => {
     const plan = await planOf(fleet, dc);
-    const units = new Map((statusOf(dc).units ?? []).map((u) => [u.name, u]));
+    const units = await unitsOf(fleet, dc);
     const violations: string[] = [];
     let edges = 0;
     for (const u of plan.units) {

@@ -18,6 +18,7 @@ import {
   waitForReady,
   type OperatorProcess,
   type TestNamespace,
+  unitsOf,
 } from '../../harness/operator.js';
 
 const fleet = testFleet();
@@ -58,8 +59,10 @@ describe('operator e2e: a site removed from the DistributedCloud', () => {
     expect(after.metadata.generation).toBe(patched.metadata.generation);
     const s = statusOf(after);
     expect(s.readySites).toBe('3/3');
-    expect((s.units ?? []).filter((u) => u.site === 'edge-3').map((u) => u.name)).toEqual([]);
-    expect((s.units ?? []).filter((u) => u.phase !== 'Ready').map((u) => u.name)).toEqual([]);
+    expect((s.units ?? []).map((u) => u.name)).toEqual([]);
+    const units = [...(await unitsOf(fleet, after)).values()];
+    expect(units.filter((u) => u.site === 'edge-3').map((u) => u.name)).toEqual([]);
+    expect(units.filter((u) => u.phase !== 'Ready').map((u) => u.name)).toEqual([]);
 
     let left: string[] = [];
     await eventually(

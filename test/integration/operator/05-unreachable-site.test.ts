@@ -22,6 +22,8 @@ import {
   waitForReady,
   type OperatorProcess,
   type TestNamespace,
+  unitsOf,
+  unitPhaseOf,
 } from '../../harness/operator.js';
 
 const fleet = testFleet();
@@ -52,7 +54,7 @@ function independentOf(plan: Plan, site: string, readyAtStop: Set<string>): stri
   return plan.units.filter((u) => u.targetSite !== site && u.site !== site && !blocked.has(u.id)).map((u) => u.id);
 }
 
-const unitPhase = (dc: DistributedCloud, id: string) => statusOf(dc).units?.find((u) => u.name === id)?.phase;
+const unitPhase = (dc: DistributedCloud, id: string) => unitPhaseOf(dc, id);
 const siteCondition = (es: EdgeSite | undefined, type: string) =>
   (es?.status?.conditions ?? []).find((c) => c.type === type);
 
@@ -73,7 +75,9 @@ describe(`operator e2e: ${DOWN} API server down`, () => {
     try {
       await fleet.stopApiServer(DOWN);
       const atStop = await waitForDc(fleet, ns.name, NAME, 'a status read', () => true, { timeoutMs: 30_000 });
-      const readyAtStop = new Set((statusOf(atStop).units ?? []).filter((u) => u.phase === 'Ready').map((u) => u.name));
+      const readyAtStop = new Set(
+        [...(await unitsOf(fleet, atStop))].filter(([, u]) => u.phase === 'Ready').map(([id]) => id),
+      );
       // Conservative: what was Ready at the first read after the stop (the operator may not have seen more).
       const expected = independentOf(plan, DOWN, readyAtStop);
       expect(expected.length).toBeGreaterThan(15);
@@ -119,7 +123,10 @@ describe(`operator e2e: ${DOWN} API server down`, () => {
     const back = await waitForReady(fleet, ns.name, NAME, { timeoutMs: 300_000, operators: [op!] });
     expect(conditionOf(back, 'Degraded')?.status).toBe('False');
     expect(statusOf(back).readySites).toBe('4/4');
-    expect((statusOf(back).units ?? []).filter((u) => u.phase !== 'Ready').map((u) => u.name)).toEqual([]);
+    expect((statusOf(back).units ?? []).map((u) => u.name)).toEqual([]);
+    expect([...(await unitsOf(fleet, back)).values()].filter((u) => u.phase !== 'Ready').map((u) => u.name)).toEqual(
+      [],
+    );
     await eventually(
       `EdgeSite ${DOWN} Reachable=True again`,
       async () =>

@@ -30,6 +30,7 @@ import {
   type OperatorProcess,
   type OwnedObject,
   type TestNamespace,
+  unitPhaseOf,
 } from '../../harness/operator.js';
 
 const fleet = testFleet();
@@ -106,8 +107,9 @@ async function siteReconciledAgain(): Promise<void> {
   );
 }
 
+/** The unit's phase and message in status (a Ready unit is not listed: no message). */
 function unitStatus(dc: Awaited<ReturnType<typeof waitForReady>>) {
-  return statusOf(dc).units?.find((u) => u.name === unit);
+  return { phase: unitPhaseOf(dc, unit), message: statusOf(dc).units?.find((u) => u.name === unit)?.message };
 }
 
 describe('operator e2e: coexistence with other field managers', () => {

@@ -123,9 +123,15 @@ function dcWith(units: UnitStatus[] = [], sites: string[] = ['core', 'edge-1', '
   };
 }
 
+/** The unit ledger a previous pass left: here, the units of the DC's (old-style) status. */
+function ledgerOf(dc: Pick<DistributedCloud, 'status'>): Map<string, UnitStatus> {
+  return new Map((dc.status?.units ?? []).map((u) => [u.name, u]));
+}
+
 function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
   return {
     dc: dcWith(),
+    previous: ledgerOf(overrides.dc ?? dcWith()),
     plan: PLAN,
     desired: DESIRED,
     sites: sitesOf(site('core'), site('edge-1'), site('edge-2')),
@@ -144,7 +150,7 @@ const ids = (list: { unit: { id: string } | string }[]) =>
 const phases = (i: ReconcileInput, results = NOTHING_DONE) => {
   const d = decide(i);
   const c = conclude(i, d, results, POLICY);
-  return Object.fromEntries((c.status.units ?? []).map((u) => [u.name, u.phase]));
+  return Object.fromEntries(c.units.map((u) => [u.name, u.phase]));
 };
 const condition = (i: ReconcileInput, type: string, results = NOTHING_DONE) =>
   conclude(i, decide(i), results, POLICY).status.conditions?.find((c) => c.type === type);
@@ -312,7 +318,7 @@ describe('decide: failures', () => {
       unitTimeoutSeconds: 60,
     });
     expect(phases(i)['db-server@core']).toBe('Failed');
-    expect(conclude(i, decide(i), NOTHING_DONE, POLICY).status.units?.[0]?.message).toMatch(/not Ready after 60s/);
+    expect(conclude(i, decide(i), NOTHING_DONE, POLICY).units[0]?.message).toMatch(/not Ready after 60s/);
     expect(phases({ ...i, unitTimeoutSeconds: 7200 })['db-server@core']).toBe('Applying');
   });
 
@@ -321,7 +327,7 @@ describe('decide: failures', () => {
     desired.set('db-server@core', { error: 'generated secret database-root.password is missing' });
     const i = input({ desired });
     expect(decide(i).starts).toEqual([]);
-    expect(conclude(i, decide(i), NOTHING_DONE, POLICY).status.units?.[0]).toMatchObject({
+    expect(conclude(i, decide(i), NOTHING_DONE, POLICY).units[0]).toMatchObject({
       phase: 'Failed',
       message: 'generated secret database-root.password is missing',
     });
@@ -341,7 +347,7 @@ describe('decide: unreachable sites', () => {
     const d = decide(i);
     expect(ids(d.starts)).toEqual(['nova-compute@edge-1']);
     const c = conclude(i, d, NOTHING_DONE, POLICY);
-    const edge2 = c.status.units?.find((u) => u.name === 'nova-compute@edge-2');
+    const edge2 = c.units.find((u) => u.name === 'nova-compute@edge-2');
     expect(edge2).toMatchObject({ phase: 'Ready', message: 'site edge-2 unreachable', startedAt: EARLIER });
     expect(c.status.conditions?.find((x) => x.type === 'Degraded')).toMatchObject({
       status: 'True',
@@ -374,12 +380,12 @@ describe('decide: unreachable sites', () => {
       },
       POLICY,
     );
-    expect(c.status.units?.find((u) => u.name === 'nova-compute@edge-1')).toMatchObject({
+    expect(c.units.find((u) => u.name === 'nova-compute@edge-1')).toMatchObject({
       phase: 'Applying',
       message: 'applied; waiting for readiness',
       startedAt: NOW.toISOString(),
     });
-    expect(c.status.units?.find((u) => u.name === 'nova-compute@edge-2')).toMatchObject({
+    expect(c.units.find((u) => u.name === 'nova-compute@edge-2')).toMatchObject({
       phase: 'Pending',
       message: 'site edge-2 unreachable: timeout',
     });
@@ -395,7 +401,7 @@ describe('decide: unreachable sites', () => {
       { ...NOTHING_DONE, starts: [{ unit: 'db-server@core', result: 'refused', message: 'Job is invalid' }] },
       POLICY,
     );
-    expect(c.status.units?.[0]).toMatchObject({ phase: 'Failed', message: 'Job is invalid' });
+    expect(c.units[0]).toMatchObject({ phase: 'Failed', message: 'Job is invalid' });
   });
 });
 
@@ -416,7 +422,7 @@ describe('decide: pruning what is no longer planned', () => {
     expect(d.prunes[0]).toMatchObject({ site: 'edge-3' });
     expect(d.namespaceDeletes).toEqual([]);
     const c = conclude(i, d, NOTHING_DONE, POLICY);
-    expect(c.status.units?.filter((u) => u.phase === 'Deleting').map((u) => [u.name, u.message])).toEqual([
+    expect(c.units.filter((u) => u.phase === 'Deleting').map((u) => [u.name, u.message])).toEqual([
       ['keystone-api@edge-3', '2 objects left'],
       ['nova-compute@edge-3', '2 objects left'],
     ]);
@@ -468,6 +474,7 @@ describe('decideTeardown: deletion in reverse dependency order across sites', ()
   });
   const teardown = (sites: SiteState[], overrides: Partial<TeardownInput> = {}): TeardownInput => ({
     dc: deleting(),
+    previous: ledgerOf(overrides.dc ?? deleting()),
     dependsOn,
     targetOf,
     sites: sitesOf(...sites),

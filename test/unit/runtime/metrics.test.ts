@@ -78,3 +78,18 @@ describe('health server', () => {
     }
   });
 });
+
+describe('event-loop lag', () => {
+  test('process metrics export the event loop lag (p99 and max since the last scrape) and the reconcile yields', async () => {
+    const m = new OperatorMetrics({ processMetrics: true });
+    m.reconcileYields.inc({ controller: 'distributedcloud' }, 3);
+    const text = await m.exposition();
+    for (const name of [
+      'discovery_nodejs_eventloop_lag_p99_seconds',
+      'discovery_nodejs_eventloop_lag_max_seconds',
+      'discovery_nodejs_eventloop_lag_seconds',
+    ])
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+    expect(text).toContain('discovery_reconcile_yields_total{controller="distributedcloud"} 3');
+  });
+});

@@ -75,6 +75,7 @@ function statusOf(dc: DistributedCloud, plan: Plan, extra: Partial<ReconcileInpu
   );
   const input: ReconcileInput = {
     dc,
+    previous: new Map(),
     plan,
     desired,
     sites,

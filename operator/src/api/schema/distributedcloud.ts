@@ -264,16 +264,23 @@ const distributedCloudSpec: SchemaNode = object(
   },
 );
 
+/** At most this many units (the non-Ready ones, failures first) are listed in status.units. */
+export const STATUS_MAX_UNITS = 50;
+/** At most this many sites are listed in status.sites (all of them up to this; beyond, only the non-Ready ones). */
+export const STATUS_MAX_SITES = 100;
+/** Longest message kept in a unit or site entry. */
+export const STATUS_MAX_MESSAGE = 500;
+
 const unitStatus = object(
   {
-    name: string({ description: 'Unit id, e.g. keystone-db-sync@core.' }),
-    site: string({ description: 'EdgeSite name, or global.' }),
-    component: string({ description: 'Catalog component.' }),
-    step: string({ description: 'Catalog step.' }),
+    name: string({ description: 'Unit id, e.g. keystone-db-sync@core.', maxLength: 253 }),
+    site: string({ description: 'EdgeSite name, or global.', maxLength: 253 }),
+    component: string({ description: 'Catalog component.', maxLength: 63 }),
+    step: string({ description: 'Catalog step.', maxLength: 63 }),
     phase: enumOf(['Pending', 'Applying', 'Ready', 'Failed', 'Deleting'], { tsName: 'UnitPhase' }),
-    message: string({ description: 'Last error or progress note.' }),
+    message: string({ description: 'Last error or progress note.', maxLength: STATUS_MAX_MESSAGE }),
     lastTransitionTime: string({ description: 'When phase last changed.', format: 'date-time' }),
-    inputHash: string({ description: 'Hash of the rendered inputs last applied.' }),
+    inputHash: string({ description: 'Hash of the rendered inputs last applied.', maxLength: 64 }),
     startedAt: string({
       description: 'When the objects of the current inputHash were first applied (ISO-8601, milliseconds).',
       format: 'date-time',
@@ -288,21 +295,54 @@ const unitStatus = object(
 
 const siteSummary = object(
   {
-    name: string({ description: 'EdgeSite name.' }),
+    name: string({ description: 'EdgeSite name.', maxLength: 253 }),
     reachable: boolean(),
     unitsReady: integer({ minimum: 0 }),
     unitsTotal: integer({ minimum: 0 }),
-    message: string(),
+    message: string({ maxLength: STATUS_MAX_MESSAGE }),
   },
   { tsName: 'SiteSummary', required: ['name', 'reachable', 'unitsReady', 'unitsTotal'] },
 );
+
+const count = (description: string) => integer({ description, minimum: 0 });
 
 const distributedCloudStatus = object(
   {
     conditions,
     observedGeneration: integer({ description: 'metadata.generation last reconciled.', minimum: 0 }),
-    sites: array(siteSummary, { description: 'Per-site summary.', listType: 'map', listMapKeys: ['name'] }),
-    units: array(unitStatus, { description: 'Per-unit state.', listType: 'map', listMapKeys: ['name'] }),
+    sites: array(siteSummary, {
+      description:
+        `Per-site summary: every site up to ${STATUS_MAX_SITES}; beyond, only the sites not Ready (unreachable, ` +
+        'units not Ready, or being removed), the others counted in sitesOmitted.',
+      listType: 'map',
+      listMapKeys: ['name'],
+      maxItems: STATUS_MAX_SITES,
+    }),
+    sitesOmitted: count('Sites not listed in sites (Ready sites beyond the cap).'),
+    units: array(unitStatus, {
+      description:
+        `The units not Ready, failures first, at most ${STATUS_MAX_UNITS} (the rest counted in unitsOmitted). ` +
+        "Every unit's start and Ready times are in the ConfigMaps <name>-units-<site> (docs/operator.md).",
+      listType: 'map',
+      listMapKeys: ['name'],
+      maxItems: STATUS_MAX_UNITS,
+    }),
+    unitsOmitted: count('Units not Ready that units does not list.'),
+    unitCounts: object(
+      {
+        total: count('Planned units (plus units of dropped sites being deleted).'),
+        pending: count('Waiting to start.'),
+        applying: count('Applied, not Ready yet.'),
+        ready: count('Ready.'),
+        failed: count('Failed.'),
+        deleting: count('Being deleted (no longer planned).'),
+      },
+      {
+        tsName: 'UnitCounts',
+        required: ['total', 'pending', 'applying', 'ready', 'failed', 'deleting'],
+        description: 'Units by phase.',
+      },
+    ),
     plan: object(
       {
         units: integer({ minimum: 0 }),
@@ -312,8 +352,8 @@ const distributedCloudStatus = object(
       },
       { required: ['units', 'depth', 'criticalPathSeconds', 'sites'], description: 'Summary of the current plan.' },
     ),
-    readySites: string({ description: 'Ready sites / selected sites, e.g. "3/4".' }),
-    progress: string({ description: 'Ready units / planned units, e.g. "42/57".' }),
+    readySites: string({ description: 'Ready sites / selected sites, e.g. "3/4".', maxLength: 32 }),
+    progress: string({ description: 'Ready units / planned units, e.g. "42/57".', maxLength: 32 }),
   },
   {
     tsName: 'DistributedCloudStatus',
