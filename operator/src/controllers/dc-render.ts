@@ -38,9 +38,9 @@ export function planInputsKey(
 }
 
 /**
- * What rendering reads: the DC's name, namespace and (defaulted) spec (spec.images included), every EdgeSite's name,
- * labels, annotations and spec (spec.tenancy included), the generated credentials, and the plan (itself a function
- * of the first two and the tenant namespace, given by its key).
+ * What rendering reads: the DC's name, namespace, uid (the dc-uid owner label) and (defaulted) spec (spec.images
+ * included), every EdgeSite's name, labels, annotations and spec (spec.tenancy included), the generated credentials,
+ * and the plan (itself a function of the first two and the tenant namespace, given by its key).
  */
 export function renderInputsKey(
   dc: Pick<DistributedCloud, 'metadata' | 'spec'>,
@@ -54,7 +54,8 @@ export function renderInputsKey(
     s.metadata.annotations ?? {},
     s.spec,
   ]);
-  return digest([planKey, dc.metadata.name, dc.metadata.namespace, dc.spec, sites, secrets]);
+  const { name, namespace, uid } = dc.metadata;
+  return digest([planKey, name, namespace, uid, dc.spec, sites, secrets]);
 }
 
 /** Every planned unit's objects and inputHash, or the render error that keeps it Failed; yields between units. */
