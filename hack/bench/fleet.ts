@@ -1,12 +1,15 @@
 // Synthetic fleets for benchmarks and scale tests: N EdgeSites ("core" + edge-0001…) and a DistributedCloud selecting
 // them, per topology. Backends are the 2025.1-safe ones: RabbitMQ, MariaDB (centralized, cells) and Galera
-// (distributed; the sites sit 5 ms from the core, within Galera's 10 ms RTT limit), Redis.
+// (distributed; the sites sit 5 ms from the core, within Galera's 10 ms RTT limit); no key/value store (refused).
+// Every site admits the bench namespace and privileged units (spec.tenancy), so nothing is left out or refused.
 import type { DistributedCloud, EdgeSite } from '../../operator/src/api/types.js';
 
 export const BENCH_TOPOLOGIES = ['centralized', 'cells', 'distributed'] as const;
 export type BenchTopology = (typeof BENCH_TOPOLOGIES)[number];
 
 const FLEET_LABEL = 'discovery.beyondtheclouds.io/fleet';
+/** The namespace of the bench DistributedCloud, admitted by every bench site. */
+export const BENCH_NAMESPACE = 'openstack';
 
 /** `n` EdgeSites: `core`, then `edge-0001`…; regions shared by groups of sites (region ids then carry the site). */
 export function benchSites(n: number): EdgeSite[] {
@@ -21,6 +24,7 @@ export function benchSites(n: number): EdgeSite[] {
         region: `region-${i % 20}`,
         role: i === 0 ? 'core' : 'edge',
         network: { rttMillis: i === 0 ? 0 : 5, bandwidthMbps: 1000 },
+        tenancy: { namespaces: [BENCH_NAMESPACE], allowPrivileged: true },
       },
     };
   });
@@ -30,7 +34,7 @@ export function benchSites(n: number): EdgeSite[] {
 export function benchDistributedCloud(
   topology: BenchTopology,
   name = 'bench',
-  namespace = 'openstack',
+  namespace = BENCH_NAMESPACE,
 ): DistributedCloud {
   return {
     apiVersion: 'discovery.beyondtheclouds.io/v1alpha1',
@@ -44,7 +48,6 @@ export function benchDistributedCloud(
       services: {},
       messageBus: { type: 'rabbitmq' },
       database: { type: topology === 'distributed' ? 'galera' : 'mariadb' },
-      kvStore: { type: 'redis' },
     },
   } as DistributedCloud;
 }

@@ -17,6 +17,7 @@ import type { DistributedCloud, EdgeSite, UnitStatus } from '../../operator/src/
 import {
   concludeSteps,
   decideSteps,
+  privilegedRefusals,
   type ReconcileInput,
   type SiteState,
 } from '../../operator/src/controllers/dc-decide.js';
@@ -34,7 +35,7 @@ import {
 } from '../../operator/src/render/index.js';
 import { runSliced, TimeSlicer } from '../../operator/src/runtime/slicer.js';
 import { table } from '../../operator/src/cli/table.js';
-import { BENCH_TOPOLOGIES, benchDistributedCloud, benchSites, type BenchTopology } from './fleet.js';
+import { BENCH_NAMESPACE, BENCH_TOPOLOGIES, benchDistributedCloud, benchSites, type BenchTopology } from './fleet.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +49,8 @@ const SIZES = args.sizes.split(',').map(Number);
 const TOPOLOGIES = args.topologies.split(',') as BenchTopology[];
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const POLICY = { progressRequeueMs: 2000, resyncPeriodMs: 600_000 };
+/** The bench DC's namespace as the tenancy model reads it (the controller passes it to every plan). */
+const TENANT = { name: BENCH_NAMESPACE, labels: { 'kubernetes.io/metadata.name': BENCH_NAMESPACE } };
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** A deterministic byte stream for the generated credentials. */
@@ -92,7 +95,7 @@ async function fixture(topology: BenchTopology, n: number): Promise<Fixture> {
   const dc = benchDistributedCloud(topology);
   const edgeSites = benchSites(n);
   const cache = new PlanRenderCache();
-  const planned = cache.plan('bench', dc, edgeSites);
+  const planned = cache.plan('bench', dc, edgeSites, TENANT);
   if (!planned.ok) throw new Error(planned.message);
   const secrets = generateMissingSecrets({}, requiredSecrets(planned.plan), seeded());
   const ctx = createRenderContext({
@@ -135,7 +138,7 @@ async function pass(
   cache: PlanRenderCache,
 ) {
   const slicer = new TimeSlicer();
-  const planned = cache.plan('bench', dc, edgeSites);
+  const planned = cache.plan('bench', dc, edgeSites, TENANT);
   await slicer.tick();
   if (!planned.ok) throw new Error(planned.message);
   const plan: Plan = planned.plan;
@@ -158,6 +161,8 @@ async function pass(
     unitTimeoutSeconds: 600,
     previousDependencies: () => new Map(),
     now: NOW,
+    refused: privilegedRefusals(plan, siteMap, (u) => ctx.registry.privileged(u)),
+    notAllowed: planned.notAllowed,
   };
   const decision = await runSliced(decideSteps(input), slicer);
   const results = { repairs: [], starts: [], unreachable: new Map(), problems: [] };
@@ -258,7 +263,7 @@ async function main(): Promise<void> {
         `${sz.maps} × ≤ ${kib(sz.ledgerMax)}`,
       ];
     });
-    console.log(`${topology} (${benchDistributedCloud(topology).spec.database.type}, rabbitmq, redis)`);
+    console.log(`${topology} (${benchDistributedCloud(topology).spec.database.type}, rabbitmq)`);
     console.log(
       table(
         [
