@@ -3,6 +3,7 @@
 // `cockroach init` Job). Also where OpenStack services find their database server (databaseHost, databasePort).
 import { CELL_LOCAL, dep } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
+import { derived } from '../render/derived.js';
 import {
   applySite,
   coreSite,
@@ -115,6 +116,17 @@ export function clusterMembers(ctx: RenderContext, fromSite: string): string[] {
   );
 }
 
+/** The Galera segment of `site`: its position among the cluster's sites (one lookup; the positions once per context). */
+function gcommSegment(ctx: RenderContext, site: string): number {
+  if (!databaseSpansSites(ctx)) return 0;
+  const segments = derived(
+    ctx,
+    'database/segments',
+    () => new Map(sitesHosting(ctx, 'database', 'server').map((s, i) => [s, i] as const)),
+  );
+  return segments.get(site) ?? -1;
+}
+
 /** my.cnf for MariaDB / Galera. */
 export function myCnf(ctx: RenderContext, site: string): string {
   const lines = [
@@ -142,7 +154,7 @@ export function myCnf(ctx: RenderContext, site: string): string {
       `wsrep_cluster_name = ${ctx.dc.metadata.name ?? 'discovery'}`,
       `wsrep_cluster_address = gcomm://${clusterMembers(ctx, site).join(',')}`,
       'wsrep_sst_method = mariabackup',
-      `wsrep_provider_options = "gmcast.segment=${clusterSites(ctx, site).indexOf(site)}; evs.suspect_timeout=PT10S"`,
+      `wsrep_provider_options = "gmcast.segment=${gcommSegment(ctx, site)}; evs.suspect_timeout=PT10S"`,
     );
   }
   return `${lines.join('\n')}\n`;
