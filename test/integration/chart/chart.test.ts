@@ -117,6 +117,8 @@ describe('helm lint and template', () => {
           'RoleBinding',
           'Service',
           'ServiceAccount',
+          'ValidatingAdmissionPolicy',
+          'ValidatingAdmissionPolicyBinding',
         ].sort(),
       );
       for (const o of objs.filter((x) => x.kind !== 'CustomResourceDefinition')) {
@@ -278,6 +280,11 @@ describe('bad values are rejected by values.schema.json', () => {
       "at '/operator/probeInterval'",
     ],
     ['an unknown pull policy', ['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy': value must be one of"],
+    [
+      'an allowed registry that is not one (upper case, a tag)',
+      ['--set', 'imagePolicy.allowedRegistries={Quay.io/kolla:2025.1}'],
+      "at '/imagePolicy/allowedRegistries/0'",
+    ],
   ];
 
   test.each(cases)('%s', async (_name, args, message) => {
@@ -371,6 +378,54 @@ describe('helm install on the local fleet (management cluster)', () => {
     expect(await canI('list', 'nodes')).toBe('no');
   });
 
+  test('the API server refuses a DistributedCloud image from a registry outside imagePolicy.allowedRegistries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-images-'));
+    const dc = (name: string, spec: Record<string, unknown>) => {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          apiVersion: 'discovery.beyondtheclouds.io/v1alpha1',
+          kind: 'DistributedCloud',
+          metadata: { name, namespace: ns },
+          spec: {
+            release: '2025.1',
+            topology: 'centralized',
+            coreSite: 'core',
+            sites: ['core', 'edge-1'],
+            messageBus: { type: 'rabbitmq' },
+            database: { type: 'mariadb' },
+            ...spec,
+          },
+        }),
+      );
+      return run(kubectlBin, ['create', '--dry-run=server', '-f', file], env);
+    };
+    // The policy is enforced once the API server has compiled it: retry the first refusal for a few seconds.
+    let refused = await dc('bad-registry', { images: { registry: 'evil.example.org/kolla' } });
+    for (let i = 0; i < 30 && refused.code === 0; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      refused = await dc('bad-registry', { images: { registry: 'evil.example.org/kolla' } });
+    }
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('spec.images.registry: "evil.example.org/kolla" is not an allowed registry');
+    const lookalike = await dc('lookalike', { services: { nova: { image: 'quay.io/openstack.kollaevil/nova:1' } } });
+    expect(lookalike.code).not.toBe(0);
+    expect(lookalike.stderr).toContain('nova.image "quay.io/openstack.kollaevil/nova:1" not from an allowed registry');
+    const site = await dc('site-image', {
+      siteOverrides: [{ site: 'edge-1', images: { nova: 'docker.io/evil/nova-compute:1' } }],
+    });
+    expect(site.code).not.toBe(0);
+    expect(site.stderr).toContain('spec.siteOverrides: edge-1: an image is not from an allowed registry');
+    const allowed = await dc('allowed', {
+      images: { registry: 'quay.io/openstack.kolla', tag: '2025.1-ubuntu-noble' },
+      services: { nova: { image: 'quay.io/openstack.kolla/nova-api:custom' } },
+    });
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test('uninstall removes everything but the CRDs', async () => {
     await helm('uninstall', release, '--wait', '--timeout', '2m');
     await eventuallyEmpty(`objects of release ${release} in ${ns}`, () =>
@@ -393,5 +448,8 @@ describe('helm install on the local fleet (management cluster)', () => {
     const crds = await kubectl('get', 'crd', '-o', 'name');
     expect(crds).toContain('edgesites.discovery.beyondtheclouds.io');
     expect(crds).toContain('distributedclouds.discovery.beyondtheclouds.io');
+    await eventuallyEmpty(`image policy of release ${release}`, () =>
+      kubectl('get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-l', selector, '-o', 'name'),
+    );
   });
 });
