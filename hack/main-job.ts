@@ -154,11 +154,15 @@ async function main(): Promise<number> {
     [`export KUBECONFIG=${path.join(fleet.dir, 'kubeconfig')}`, 'contexts: mgmt (core site), edge-1, edge-2, edge-3'],
     ['kubectl get edgesites', 'region, role, RTT, readiness, Kubernetes version'],
     [`kubectl -n ${ns} get distributedclouds`, 'topology, sites, ready, progress'],
-    [`kubectl -n ${ns} get dc ${name} -o yaml`, 'conditions, per-site and per-unit status'],
+    [`kubectl -n ${ns} get dc ${name} -o yaml`, 'conditions, per-site summary, the units not Ready'],
+    [
+      `kubectl -n ${ns} get configmaps -l discovery.beyondtheclouds.io/unit-ledger=${name} -o yaml`,
+      "every unit's phase and start/Ready times, one ConfigMap per site",
+    ],
     [`kubectl -n ${ns} get events --sort-by=.lastTimestamp`, 'what the operator did'],
     [
-      `kubectl --context edge-1 -n ${ns} get deploy,sts,ds,jobs -l discovery.beyondtheclouds.io/dc=${name}`,
-      "edge-1's units",
+      `kubectl --context edge-1 get deploy,sts,ds,jobs -A -l discovery.beyondtheclouds.io/dc=${name}`,
+      "edge-1's units (in the DC's member namespace there, one per DC and site)",
     ],
     [`kubectl -n ${ns} wait --for=condition=Ready dc/${name}`, 'what GitOps tools and scripts wait on'],
     ['curl -s http://127.0.0.1:18080/metrics | grep ^discovery_', "the operator's metrics"],
