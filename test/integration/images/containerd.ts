@@ -50,6 +50,23 @@ function cgroupPids(parent: string): number[] {
   return pids;
 }
 
+/**
+ * Ends a container and its task: SIGKILL, then `tasks delete` until the task is gone (a killed task takes a moment
+ * to be reaped), then `containers delete`. `ctr` runs in the container's namespace. Never throws.
+ */
+export async function removeContainer(ctr: (args: string[]) => Promise<string>, id: string): Promise<void> {
+  await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => {});
+  for (let i = 0; i < 20; i++) {
+    const deleted = await ctr(['tasks', 'delete', id]).then(
+      () => true,
+      () => false,
+    );
+    if (deleted) break;
+    await sleep(250);
+  }
+  await ctr(['containers', 'delete', id]).catch(() => {});
+}
+
 export async function startThrowawayContainerd(binDir: string): Promise<ThrowawayContainerd> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dimg-containerd-'));
   const name = `dimg-ctrd-${process.pid}`;

@@ -11,7 +11,7 @@ import { daemonPaths, DockerDaemon } from '../../../hack/images/docker.js';
 import { acquireLock, cgroupMounts, mountsUnder, pidsMentioning, run } from '../../../hack/images/host.js';
 import { imagesCacheDir, imageRef, readImageManifest, type ImageEntry } from '../../../hack/images/manifest.js';
 import { REPO_ROOT } from '../../../hack/images/specs.js';
-import { startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
+import { removeContainer, startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
 
 // Containers start in about a second, more when the machine is busy.
 jest.setTimeout(120_000);
@@ -405,18 +405,7 @@ describe('in containerd v2, as on the nodes', () => {
         );
         expect(out).toContain('192.0.2.10');
       } finally {
-        await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => {});
-        for (let i = 0; i < 20; i++) {
-          if (
-            await ctr(['tasks', 'delete', id]).then(
-              () => true,
-              () => false,
-            )
-          )
-            break;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        await ctr(['containers', 'delete', id]).catch(() => {});
+        await removeContainer(ctr, id);
         rmSync(dir, { recursive: true, force: true });
       }
     },

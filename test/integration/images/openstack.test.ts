@@ -16,7 +16,7 @@ import { cgroupMounts, mountsUnder, run } from '../../../hack/images/host.js';
 import { imageEntry, imagesCacheDir, readImageManifest, type ImageEntry } from '../../../hack/images/manifest.js';
 import { REPO_ROOT } from '../../../hack/images/specs.js';
 import { wsgiHttpdConf } from '../../../operator/src/services/openstack.js';
-import { startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
+import { removeContainer, startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
 
 jest.setTimeout(600_000);
 
@@ -249,20 +249,7 @@ beforeAll(async () => {
 }, 60 * 60_000);
 
 afterAll(async () => {
-  for (const id of started) {
-    await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => {});
-    for (let i = 0; i < 20; i++) {
-      if (
-        await ctr(['tasks', 'delete', id]).then(
-          () => true,
-          () => false,
-        )
-      )
-        break;
-      await sleep(250);
-    }
-    await ctr(['containers', 'delete', id]).catch(() => {});
-  }
+  for (const id of started) await removeContainer(ctr, id);
   const left = (await containerd?.stop()) ?? [];
   await run('ip', ['netns', 'delete', netns]).catch(() => {});
   const mounts = mountsUnder([work]);
