@@ -15,7 +15,7 @@ import path from 'node:path';
 import { cgroupMounts, mountsUnder, run } from '../../../hack/images/host.js';
 import { imageEntry, imagesCacheDir, readImageManifest, type ImageEntry } from '../../../hack/images/manifest.js';
 import { REPO_ROOT } from '../../../hack/images/specs.js';
-import { wsgiHttpdConf } from '../../../operator/src/services/openstack.js';
+import { HTTPD_RUNTIME_DIR, wsgiHttpdConf } from '../../../operator/src/services/openstack.js';
 import { removeContainer, startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
 
 jest.setTimeout(600_000);
@@ -92,6 +92,11 @@ async function runDir(id: string, image: string): Promise<string> {
   }
   const dir = path.join(work, `run-${id}`);
   await run('cp', ['-a', tree, dir]);
+  // The in-memory emptyDir the operator mounts at HTTPD_RUNTIME_DIR (/var/run is /run): world-writable, as kubelet
+  // makes an emptyDir.
+  const httpd = path.join(dir, path.relative('/var/run', HTTPD_RUNTIME_DIR));
+  mkdirSync(httpd);
+  chmodSync(httpd, 0o777);
   return dir;
 }
 
