@@ -47,7 +47,7 @@ export function benchDistributedCloud(
       siteSelector: { matchLabels: { [FLEET_LABEL]: 'bench' } },
       services: {},
       messageBus: { type: 'rabbitmq' },
-      database: { type: topology === 'distributed' ? 'galera' : 'mariadb' },
+      database: { type: 'mariadb' },
     },
   } as DistributedCloud;
 }

@@ -276,10 +276,19 @@ function kwokctlConfig(opts: FleetOptions, cluster: string): string {
               extraArgs: [
                 { key: 'manage-all-nodes', value: 'false', override: true },
                 { key: 'manage-nodes-with-annotation-selector', value: 'kwok.x-k8s.io/node=fake' },
+                // simulated nodes report the real node's address (the site's address, EdgeSite status.address)
+                { key: 'node-ip', value: node.ip },
               ],
             },
           ]
-        : []),
+        : [
+            {
+              // Simulated nodes get an InternalIP, so the operator reads a site address back (EdgeSite
+              // status.address) as on real clusters: 192.0.2.(10+i), documentation addresses nothing answers on.
+              name: 'kwok-controller',
+              extraArgs: [{ key: 'node-ip', value: `192.0.2.${10 + clusterNames(opts.edges).indexOf(cluster)}` }],
+            },
+          ]),
     ],
   };
   return `${yamlDump(cfg)}---\n${kwokStagesYaml()}`;

@@ -90,6 +90,8 @@ export interface EdgeSiteSpec {
      * (minimum 0; maximum 100)
      */
     lossPercent?: number;
+    /** Address (IPv4, IPv6 or DNS name) at which other sites and users reach this site's exposed Services: a node address, or a load balancer in front of the nodes' NodePorts. Default: the address of a Ready node, read back into status.address. */
+    address?: string;
   };
   /** Capacity hints for planning (the operator also probes the cluster). */
   capacity?: {
@@ -148,6 +150,8 @@ export interface EdgeSiteStatus {
    * (minimum 0)
    */
   nodeCount?: number;
+  /** Address other sites reach this site's NodePorts at: spec.network.address, else the ExternalIP (else InternalIP) of the first Ready node by name. */
+  address?: string;
   /** When the cluster was last probed. */
   lastProbeTime?: string;
   /**
@@ -322,7 +326,7 @@ export interface DistributedCloudSpec {
   };
   /** SQL database. */
   database: {
-    /** SQL backend: mariadb (one server per site that hosts a database), galera (one synchronous cluster; across sites only within 10 ms RTT). cockroachdb is refused (no OpenStack service supports it). */
+    /** SQL backend: mariadb (one server per site that hosts a database), galera (a synchronous cluster of spec.database.replicas members at the site hosting the database: centralized and cells; refused in distributed, whose members would span sites). cockroachdb is refused (no OpenStack service supports it). */
     type: 'mariadb' | 'galera' | 'cockroachdb';
     /**
      * Database replicas per site hosting it.

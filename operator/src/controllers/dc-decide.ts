@@ -187,8 +187,14 @@ export interface Refusal {
   prune: boolean;
 }
 
-/** What each planned unit renders to, or why it cannot be rendered. */
-export type DesiredObjects = ReadonlyMap<string, { objects: K8sObject[]; inputHash?: string } | { error: string }>;
+/**
+ * What each planned unit renders to, or why it cannot be rendered: an error (the unit fails), or what it waits for
+ * (a cross-site address not read back yet: the unit is not started, and a started one is left as it is).
+ */
+export type DesiredObjects = ReadonlyMap<
+  string,
+  { objects: K8sObject[]; inputHash?: string } | { error: string } | { waiting: string }
+>;
 
 export interface ReconcileInput {
   dc: Dc;
@@ -303,6 +309,21 @@ export function* decideSteps(input: ReconcileInput): Generator<void, Decision, u
       continue;
     }
     const rendered = input.desired.get(unit.id);
+    if (rendered && 'waiting' in rendered) {
+      // not renderable yet: a started unit keeps its objects and phase, another one waits
+      const site = sites.get(unit.targetSite);
+      const live = site?.reachable ? (site.byUnit.get(unit.id) ?? []) : [];
+      const kept = previous?.startedAt !== undefined && live.length > 0;
+      const phase = kept ? previous.phase : 'Pending';
+      states.set(unit.id, STATE_OF[phase]);
+      verdicts.set(unit.id, {
+        phase,
+        message: rendered.waiting,
+        started: kept,
+        ...(kept && previous.inputHash !== undefined ? { inputHash: previous.inputHash } : {}),
+      });
+      continue;
+    }
     if (!rendered || 'error' in rendered) {
       states.set(unit.id, 'failed');
       verdicts.set(unit.id, { phase: 'Failed', message: rendered?.error ?? 'not rendered', started: false });

@@ -8,9 +8,10 @@ import type { DistributedCloud, EdgeSite } from '../api/types.js';
 import { unitInputHash } from '../engine/state.js';
 import type { Plan } from '../planner/index.js';
 import type { TenantNamespace } from '../planner/tenancy.js';
-import { renderUnit, RenderError, type GeneratedSecrets, type RenderContext } from '../render/index.js';
+import { AddressPending, EXPOSED_SUFFIX, exposedKey } from '../render/endpoints.js';
+import { renderOrder, renderUnit, RenderError, type GeneratedSecrets, type RenderContext } from '../render/index.js';
 import { runSync } from '../runtime/slicer.js';
-import { planDistributedCloud, type DesiredObjects, type Planned } from './dc-decide.js';
+import { planDistributedCloud, type DesiredObjects, type Planned, type SiteState } from './dc-decide.js';
 
 type Desired = DesiredObjects extends ReadonlyMap<string, infer V> ? V : never;
 
@@ -39,39 +40,66 @@ export function planInputsKey(
 
 /**
  * What rendering reads: the DC's name, namespace, uid (the dc-uid owner label) and (defaulted) spec (spec.images
- * included), every EdgeSite's name, labels, annotations and spec (spec.tenancy included), the generated credentials,
- * and the plan (itself a function of the first two and the tenant namespace, given by its key).
+ * included), every EdgeSite's name, labels, annotations, spec (spec.tenancy included) and read-back address, the
+ * generated credentials, the nodePorts read back from the live `-wan` Services, and the plan (itself a function of the
+ * first two and the tenant namespace, given by its key).
  */
 export function renderInputsKey(
   dc: Pick<DistributedCloud, 'metadata' | 'spec'>,
   edgeSites: Iterable<EdgeSite>,
   secrets: GeneratedSecrets,
   planKey: string,
+  exposed: ReadonlyMap<string, number> = new Map(),
 ): string {
   const sites = [...edgeSites].map((s) => [
     s.metadata.name,
     s.metadata.labels ?? {},
     s.metadata.annotations ?? {},
     s.spec,
+    s.status?.address ?? null,
   ]);
   const { name, namespace, uid } = dc.metadata;
-  return digest([planKey, name, namespace, uid, dc.spec, sites, secrets]);
+  return digest([planKey, name, namespace, uid, dc.spec, sites, secrets, [...exposed].sort()]);
+}
+
+/**
+ * The nodePorts of this DC's live `<svc>-wan` NodePort Services (services/exposure.ts) on every observed site, keyed
+ * `<site>/<svc>/<port>` (render/endpoints.ts exposedKey).
+ */
+export function exposedNodePorts(
+  observed: ReadonlyMap<string, { state: Pick<SiteState, 'live'> }>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [site, { state }] of observed) {
+    for (const obj of state.live.values()) {
+      const name = obj.metadata?.name ?? '';
+      if (obj.kind !== 'Service' || !name.endsWith(EXPOSED_SUFFIX) || obj.metadata?.deletionTimestamp) continue;
+      const spec = obj.spec as { type?: string; ports?: Array<{ port?: number; nodePort?: number }> } | undefined;
+      if (spec?.type !== 'NodePort') continue;
+      for (const p of spec.ports ?? [])
+        if (p.port !== undefined && p.nodePort !== undefined)
+          out.set(exposedKey(site, name.slice(0, -EXPOSED_SUFFIX.length), p.port), p.nodePort);
+    }
+  }
+  return out;
 }
 
 /** Every planned unit's objects and inputHash, or the render error that keeps it Failed; yields between units. */
 export function* renderDesiredSteps(plan: Plan, ctx: RenderContext): Generator<void, DesiredObjects, undefined> {
   const desired = new Map<string, Desired>();
-  for (const unit of plan.units) {
+  for (const unit of renderOrder(plan.units)) {
     try {
       const objects = renderUnit(unit, ctx);
       desired.set(unit.id, { objects, inputHash: unitInputHash(objects) });
     } catch (error) {
-      if (!(error instanceof RenderError)) throw error;
-      desired.set(unit.id, { error: error.message });
+      if (error instanceof AddressPending) desired.set(unit.id, { waiting: error.message });
+      else if (error instanceof RenderError) desired.set(unit.id, { error: error.message });
+      else throw error;
     }
     yield;
   }
-  return desired;
+  // plan order (status tables and scheduling tie-breaks follow it)
+  return new Map(plan.units.map((u) => [u.id, desired.get(u.id)!]));
 }
 
 /** renderDesiredSteps run to its end. */

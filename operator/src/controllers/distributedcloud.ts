@@ -41,7 +41,7 @@ import {
   type SiteState,
 } from './dc-decide.js';
 import { observeSites, type ObservedSite } from './dc-observe.js';
-import { PlanRenderCache, renderDesiredSteps, renderInputsKey } from './dc-render.js';
+import { exposedNodePorts, PlanRenderCache, renderDesiredSteps, renderInputsKey } from './dc-render.js';
 import { ensureGeneratedSecrets, GeneratedSecretsLostError } from './generated-secrets.js';
 import { failedStatus, transitions } from './status.js';
 import { UnitLedgers } from './unit-ledger.js';
@@ -76,7 +76,12 @@ export class DistributedCloudController implements Controller {
         ? [objectKey(dc)]
         : [],
     edgeSites: (site, old) =>
-      !old || edgeSiteChanged(site, old) || reachableOf(site) !== reachableOf(old) ? this.selecting([site]) : [],
+      !old ||
+      edgeSiteChanged(site, old) ||
+      reachableOf(site) !== reachableOf(old) ||
+      site.status?.address !== old.status?.address // cross-site addresses are rendered from it
+        ? this.selecting([site])
+        : [],
     kubeconfigSecrets: (secret) =>
       this.selecting(edgeSitesUsingSecret(this.ctx, secret).flatMap((n) => this.ctx.edgeSites.get(n) ?? [])),
     memberObjects: { resources: OWNED_RESOURCES, labelSelector: OWNED_SELECTOR, keysOf: owningDistributedCloudKey },
@@ -124,14 +129,6 @@ export class DistributedCloudController implements Controller {
     const previous = await this.ledgers.load(key, dc);
     const secrets = await this.generatedSecrets(dc, plan, previous, now, log);
     slicer.restart();
-    const sites = new Map(edgeSites.map((s) => [s.metadata.name ?? '', s]));
-    const renderCtx = createRenderContext({ dc: { ...dc, spec }, sites, plan, secrets });
-    const renderKey = renderInputsKey(renderCtx.dc, sites.values(), secrets, planned.key);
-    let desired = this.cache.rendered(key, renderKey);
-    if (!desired) {
-      desired = await runSliced(renderDesiredSteps(plan, renderCtx), slicer);
-      this.cache.store(key, renderKey, desired);
-    }
     // every site we may hold objects on: the plan's, the unit ledger's and the previous status' (dropped sites)
     const known = new Set([
       ...plan.sites,
@@ -140,6 +137,16 @@ export class DistributedCloudController implements Controller {
     ]);
     const observed = await observeSites(this.ctx, dc, known);
     slicer.restart();
+    // cross-site addresses are read back from the live `-wan` Services: they are an input of rendering
+    const exposed = exposedNodePorts(observed);
+    const sites = new Map(edgeSites.map((s) => [s.metadata.name ?? '', s]));
+    const renderCtx = createRenderContext({ dc: { ...dc, spec }, sites, plan, secrets, exposed });
+    const renderKey = renderInputsKey(renderCtx.dc, sites.values(), secrets, planned.key, exposed);
+    let desired = this.cache.rendered(key, renderKey);
+    if (!desired) {
+      desired = await runSliced(renderDesiredSteps(plan, renderCtx), slicer);
+      this.cache.store(key, renderKey, desired);
+    }
     const input = {
       dc,
       previous,

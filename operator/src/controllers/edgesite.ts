@@ -29,6 +29,8 @@ export interface ProbeResult {
   version?: string;
   nodeCount?: number;
   nodesReady?: number;
+  /** ExternalIP, else InternalIP, of the first Ready node by name. */
+  nodeAddress?: string;
   reason: string;
   message: string;
 }
@@ -60,9 +62,35 @@ export function edgeSiteStatus(site: EdgeSite, probe: ProbeResult, now: Date): E
     conditions,
     ...(probe.version !== undefined ? { kubernetesVersion: probe.version } : {}),
     ...(probe.nodeCount !== undefined ? { nodeCount: probe.nodeCount } : {}),
+    ...siteAddressStatus(site, probe),
     lastProbeTime: formatTime(now),
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
+}
+
+/** status.address: spec.network.address, else the probed node address, else (unreachable) the last one known. */
+function siteAddressStatus(site: EdgeSite, probe: ProbeResult): { address?: string } {
+  const address = site.spec.network?.address ?? (probe.reachable ? probe.nodeAddress : site.status?.address);
+  return address !== undefined ? { address } : {};
+}
+
+type NodeLike = {
+  metadata?: { name?: string };
+  status?: {
+    conditions?: Array<{ type?: string; status?: string }>;
+    addresses?: Array<{ type?: string; address?: string }>;
+  };
+};
+
+/** ExternalIP, else InternalIP, of the first Ready node by name: where the site's NodePorts answer. */
+export function nodeAddress(nodes: readonly NodeLike[]): string | undefined {
+  const ready = nodes.filter(nodeReady).sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
+  for (const type of ['ExternalIP', 'InternalIP'])
+    for (const node of ready) {
+      const found = node.status?.addresses?.find((a) => a.type === type && a.address);
+      if (found?.address) return found.address;
+    }
+  return undefined;
 }
 
 function nodeReady(node: { status?: { conditions?: Array<{ type?: string; status?: string }> } }): boolean {
@@ -94,6 +122,7 @@ export class EdgeSiteController implements Controller {
         version: version.gitVersion,
         nodeCount: nodes.items.length,
         nodesReady: nodes.items.filter(nodeReady).length,
+        nodeAddress: nodeAddress(nodes.items),
         reason: 'Probed',
         message: '',
       };

@@ -1,46 +1,113 @@
 // Cross-site wiring: where each service of the plan runs, and the address a unit at one site uses to reach it.
-// Same-site references use in-cluster Service DNS (`<svc>.<ns>.svc`); cross-site references use a per-site external
-// domain derived from the EdgeSite (`<svc>.<ns>.<site>.<region>.discovery.local`, <ns> = the host site's member
-// namespace of the DC, render/labels.ts memberNamespace; or the EdgeSite annotation
-// `discovery.beyondtheclouds.io/external-domain`). Making those names resolve and reachable across clusters (DNS,
-// ingress / load balancers, VPN) is the fleet network's job, not the renderers'. Each service module holds its own
-// ports and Service names (and helpers such as keystone's URL); this file only knows sites and addresses.
-import { GROUP } from '../api/types.js';
+// Same-site references use in-cluster Service DNS (`<svc>.<ns>.svc:<port>`). A Service another site consumes (and
+// every public API endpoint of the catalog) is exposed by the host site's `exposure` unit as a NodePort Service
+// `<svc>-wan` (services/exposure.ts); consumers use `<site address>:<nodePort>`, where the site address is the
+// EdgeSite's spec.network.address, else the node address the EdgeSite controller reads back into status.address, and
+// the nodePort is read back from the live `-wan` Service (RenderInput.exposed). Until both are known the consuming
+// unit renders as waiting (AddressPending), never with a guessed address. Rendering without live state (the CLI's
+// `discovery render`) has no nodePorts: cross-site addresses then read `<svc>.<ns>.<site>.nodeport.invalid:<port>`.
+// Each service module holds its own ports and Service names; this file only knows sites and addresses.
 import type { Unit } from '../planner/types.js';
 import { derived } from './derived.js';
 import { targetNamespace } from './labels.js';
 import { RenderError, type RenderContext } from './types.js';
 
-export const ANNOTATION_EXTERNAL_DOMAIN = `${GROUP}/external-domain`;
-
-function dnsLabel(raw: string): string {
-  return raw
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/^-+|-+$/g, '');
+/** A Service that other sites may consume: its name, and the component/step whose pods it selects. */
+export interface ServiceRef {
+  name: string;
+  component: string;
+  step: string;
 }
 
-/** External DNS domain of a site, used by other sites to reach its services. */
-export function siteDomain(ctx: RenderContext, site: string): string {
+/** Name suffix of the NodePort Service exposing Service `<name>` to other sites. */
+export const EXPOSED_SUFFIX = '-wan';
+
+/** Component and step of the per-site unit holding the NodePort Services (services/exposure.ts). */
+export const EXPOSURE_COMPONENT = 'exposure';
+export const EXPOSURE_STEP = 'nodeports';
+
+/**
+ * A cross-site address this unit needs is not known yet (the host site's `-wan` Service has no nodePort yet, or the
+ * site has no address): the unit waits; it is not a failure.
+ */
+export class AddressPending extends RenderError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddressPending';
+  }
+}
+
+/** Key of a nodePort in RenderInput.exposed. */
+export function exposedKey(site: string, service: string, port: number): string {
+  return `${site}/${service}/${port}`;
+}
+
+/** What one site must expose: Service name → its ref and the ports consumed from elsewhere. */
+export type SiteExposures = Map<string, { ref: ServiceRef; ports: Set<number> }>;
+
+/** Exposures recorded while rendering this context, by host site (filled by serviceAddress / catalogUrl). */
+export function recordedExposures(ctx: RenderContext): Map<string, SiteExposures> {
+  return derived(ctx, 'endpoints/exposures', () => new Map<string, SiteExposures>());
+}
+
+function record(ctx: RenderContext, site: string, ref: ServiceRef, port: number): void {
+  const all = recordedExposures(ctx);
+  let bySite = all.get(site);
+  if (!bySite) all.set(site, (bySite = new Map()));
+  let entry = bySite.get(ref.name);
+  if (!entry) bySite.set(ref.name, (entry = { ref, ports: new Set() }));
+  entry.ports.add(port);
+}
+
+/** The address other sites and users reach `site` at: spec.network.address, else the one read back into status. */
+export function siteAddress(ctx: RenderContext, site: string): string | undefined {
   const es = ctx.sites.get(site);
   if (!es) throw new RenderError(`EdgeSite "${site}" is not in the render context`);
-  const annotated = es.metadata.annotations?.[ANNOTATION_EXTERNAL_DOMAIN];
-  if (annotated) return annotated;
-  return `${dnsLabel(site)}.${dnsLabel(es.spec.region)}.discovery.local`;
+  return es.spec.network?.address ?? es.status?.address;
 }
 
-/** Address of Service `svc` hosted at `hostSite`, as seen from a unit applied to `fromSite`'s cluster. */
-export function serviceHost(ctx: RenderContext, fromSite: string, hostSite: string, svc: string): string {
-  const ns = targetNamespace(ctx, hostSite);
-  return fromSite === hostSite ? `${svc}.${ns}.svc` : `${svc}.${ns}.${siteDomain(ctx, hostSite)}`;
+/** `host:port` other sites use for port `port` of Service `ref` at `site` (records that `site` must expose it). */
+function exposedAddress(ctx: RenderContext, site: string, ref: ServiceRef, port: number): string {
+  record(ctx, site, ref, port);
+  if (!ctx.index.hosts(EXPOSURE_COMPONENT, EXPOSURE_STEP, site))
+    throw new RenderError(
+      `${ref.name} at site ${site} is consumed from other sites, but the plan exposes nothing there`,
+    );
+  if (!ctx.exposed) return `${ref.name}.${targetNamespace(ctx, site)}.${site}.nodeport.invalid:${port}`;
+  const address = siteAddress(ctx, site);
+  if (!address)
+    throw new AddressPending(
+      `waiting for the address of site ${site} (EdgeSite spec.network.address, or a Ready node's address)`,
+    );
+  const nodePort = ctx.exposed.get(exposedKey(site, ref.name, port));
+  if (nodePort === undefined)
+    throw new AddressPending(
+      `waiting for the nodePort of Service ${ref.name}${EXPOSED_SUFFIX} port ${port} at site ${site}`,
+    );
+  return `${address.includes(':') ? `[${address}]` : address}:${nodePort}`;
 }
 
-/** Address of pod `<sts>-<ordinal>` of a StatefulSet at `hostSite` (headless Service `<sts>-headless`). */
-export function podHost(ctx: RenderContext, fromSite: string, hostSite: string, sts: string, ordinal: number): string {
-  const ns = targetNamespace(ctx, hostSite);
-  return fromSite === hostSite
-    ? `${sts}-${ordinal}.${sts}-headless.${ns}.svc`
-    : `${sts}-${ordinal}.${ns}.${siteDomain(ctx, hostSite)}`;
+/** `host:port` of port `port` of Service `ref` hosted at `hostSite`, as seen from a unit applied to `fromSite`. */
+export function serviceAddress(
+  ctx: RenderContext,
+  fromSite: string,
+  hostSite: string,
+  ref: ServiceRef,
+  port: number,
+): string {
+  if (fromSite === hostSite) return `${ref.name}.${targetNamespace(ctx, hostSite)}.svc:${port}`;
+  return exposedAddress(ctx, hostSite, ref, port);
+}
+
+/** Host (IPv6 without brackets) and port of a `host:port` address from serviceAddress. */
+export function splitAddress(address: string): { host: string; port: string } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: address.slice(colon + 1) };
+}
+
+/** In-cluster address of pod `<sts>-<ordinal>` of a StatefulSet (headless Service `<sts>-headless`) at `site`. */
+export function podHost(ctx: RenderContext, site: string, sts: string, ordinal: number): string {
+  return `${sts}-${ordinal}.${sts}-headless.${targetNamespace(ctx, site)}.svc`;
 }
 
 /** The core site: the DC's coreSite (centralized, cells), else the planner's, else the first selected site. */
@@ -73,9 +140,9 @@ export function applySite(unit: Unit): string {
   return unit.targetSite;
 }
 
-/** Public URL of an API at `hostSite` as registered in the Keystone catalog (reachable from every site). */
-export function catalogUrl(ctx: RenderContext, hostSite: string, svc: string, port: number, path = ''): string {
-  return `http://${svc}.${targetNamespace(ctx, hostSite)}.${siteDomain(ctx, hostSite)}:${port}${path}`;
+/** Public URL of an API at `hostSite` as registered in the Keystone catalog (reachable from every site and by users). */
+export function catalogUrl(ctx: RenderContext, hostSite: string, ref: ServiceRef, port: number, path = ''): string {
+  return `http://${exposedAddress(ctx, hostSite, ref, port)}${path}`;
 }
 
 /** Internal URL of an API at `hostSite` (in-cluster name: used by services of the same site). */

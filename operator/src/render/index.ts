@@ -5,8 +5,9 @@ import { dump } from 'js-yaml';
 import { indexPlan } from '../planner/plan-index.js';
 import type { Plan, Unit } from '../planner/types.js';
 import type { Registry } from '../services/module.js';
+import { markRendered } from '../services/exposure.js';
 import { REGISTRY } from '../services/registry.js';
-import { applySite } from './endpoints.js';
+import { applySite, EXPOSURE_COMPONENT } from './endpoints.js';
 import { dcLabels, generatedSecretsObject } from './generated-secrets.js';
 import { allowsPrivileged } from '../planner/tenancy.js';
 import {
@@ -40,10 +41,20 @@ export function requiredSecrets(plan: Pick<Plan, 'units'>, registry: Registry = 
   return registry.requiredSecrets(plan);
 }
 
+/**
+ * The plan's units in render order: the exposure units (services/exposure.ts) last, so the exposures every other
+ * unit records while rendering are complete when they render.
+ */
+export function renderOrder<U extends Pick<Unit, 'component'>>(units: readonly U[]): U[] {
+  const isExposure = (u: U) => u.component === EXPOSURE_COMPONENT;
+  return [...units.filter((u) => !isExposure(u)), ...units.filter(isExposure)];
+}
+
 /** Renders one unit into the objects applied to its target site's cluster. Pure and deterministic. */
 export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
   const renderer = ctx.registry.renderer(unit.component, unit.step);
   if (!renderer) throw new RenderError(`no renderer for ${unit.component}/${unit.step} (unit ${unit.id})`);
+  markRendered(ctx, unit.id);
   const labels = unitLabels(ctx, unit);
   const ns = targetNamespace(ctx, applySite(unit));
   const pullPolicy = ctx.dc.spec.images?.pullPolicy;
@@ -123,7 +134,7 @@ export function renderPlan(ctx: RenderContext): RenderedFile[] {
   const width = Math.max(2, String(ctx.plan.levels.length).length);
   const files: RenderedFile[] = [];
   const sites = new Set<string>();
-  for (const unit of ctx.plan.units) {
+  for (const unit of renderOrder(ctx.plan.units)) {
     const site = applySite(unit);
     sites.add(site);
     const nn = String((levels.get(unit.id) ?? 0) + 1).padStart(width, '0');

@@ -29,6 +29,12 @@ export interface RenderInput {
   secrets: GeneratedSecrets;
   /** The service modules; default the built-in registry (operator/src/services/registry.ts). */
   registry?: Registry;
+  /**
+   * NodePorts of the live `<svc>-wan` Services that expose Services to other sites, keyed `<site>/<svc>/<port>`
+   * (render/endpoints.ts exposedKey), as the operator reads them back. Absent when rendering without live state
+   * (the CLI): cross-site addresses are then placeholders under `.nodeport.invalid`.
+   */
+  exposed?: ReadonlyMap<string, number>;
 }
 
 export interface RenderContext extends RenderInput {

@@ -4,15 +4,7 @@
 import { CELL_LOCAL, dep } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
 import { derived } from '../render/derived.js';
-import {
-  applySite,
-  coreSite,
-  podHost,
-  serviceHost,
-  siteDomain,
-  siteServing,
-  sitesHosting,
-} from '../render/endpoints.js';
+import { applySite, coreSite, podHost, serviceAddress, siteServing, sitesHosting } from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   configSecret,
@@ -77,14 +69,15 @@ export function databaseSite(ctx: RenderContext, fromSite: string, shared: boole
   return siteServing(ctx, fromSite, 'database', 'server');
 }
 
-/** Address of the database Service at `hostSite` as seen from `fromSite`. */
-export function databaseServiceHost(ctx: RenderContext, fromSite: string, hostSite: string): string {
-  return serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.server);
+/** `host:port` of the database Service at `hostSite` as seen from `fromSite`. */
+export function databaseServiceAddress(ctx: RenderContext, fromSite: string, hostSite: string): string {
+  const ref = { name: SERVICE_NAMES.server, component: 'database', step: 'server' };
+  return serviceAddress(ctx, fromSite, hostSite, ref, databasePort(ctx));
 }
 
-/** Address of the database server a unit at `fromSite` uses (see databaseSite). */
-export function databaseHost(ctx: RenderContext, fromSite: string, shared: boolean): string {
-  return databaseServiceHost(ctx, fromSite, databaseSite(ctx, fromSite, shared));
+/** `host:port` of the database server a unit at `fromSite` uses (see databaseSite). */
+export function databaseAddress(ctx: RenderContext, fromSite: string, shared: boolean): string {
+  return databaseServiceAddress(ctx, fromSite, databaseSite(ctx, fromSite, shared));
 }
 
 export function databasePort(ctx: RenderContext): number {
@@ -108,12 +101,17 @@ export function clusterSites(ctx: RenderContext, site: string): readonly string[
   return databaseSpansSites(ctx) ? sitesHosting(ctx, 'database', 'server') : [site];
 }
 
-/** Every database pod of the cluster, as reached from `fromSite`. */
+/**
+ * Every database pod of the cluster `fromSite` belongs to. A cluster spanning sites (distributed Galera or
+ * CockroachDB, both refused by the API server) would need an address per member across sites, which nothing exposes.
+ */
 export function clusterMembers(ctx: RenderContext, fromSite: string): string[] {
-  const n = databaseReplicas(ctx);
-  return clusterSites(ctx, fromSite).flatMap((s) =>
-    Array.from({ length: n }, (_, i) => podHost(ctx, fromSite, s, STS, i)),
-  );
+  const sites = clusterSites(ctx, fromSite);
+  if (sites.length > 1 || sites[0] !== fromSite)
+    throw new RenderError(
+      `a ${ctx.dc.spec.database.type} cluster spanning sites needs per-member addresses across sites, which Discovery does not expose: use database.type mariadb in the distributed topology`,
+    );
+  return Array.from({ length: databaseReplicas(ctx) }, (_, i) => podHost(ctx, fromSite, STS, i));
 }
 
 /** The Galera segment of `site`: its position among the cluster's sites (one lookup; the positions once per context). */
@@ -172,8 +170,8 @@ export const MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
  */
 export function galeraStartScript(ctx: RenderContext, site: string): string {
   const peers = clusterMembers(ctx, site);
-  const self = podHost(ctx, site, site, STS, 0).replace(/^[^.]+/, '$POD_NAME');
-  const bootstrapper = clusterSites(ctx, site)[0] === site ? podHost(ctx, site, site, STS, 0) : '';
+  const self = podHost(ctx, site, STS, 0).replace(/^[^.]+/, '$POD_NAME');
+  const bootstrapper = clusterSites(ctx, site)[0] === site ? podHost(ctx, site, STS, 0) : '';
   return [
     '#!/bin/bash',
     'set -u',
@@ -216,10 +214,8 @@ export function galeraReadyCheck(client: string[]): string {
 export function cockroachArgs(ctx: RenderContext, site: string): string[] {
   const es = ctx.sites.get(site);
   if (!es) throw new RenderError(`EdgeSite "${site}" is not in the render context`);
-  const multiSite = clusterSites(ctx, site).length > 1;
   const ns = targetNamespace(ctx, site);
-  // Remote sites reach a pod by its cross-site name; a single-site cluster advertises the in-cluster name.
-  const advertise = multiSite ? `$(POD_NAME).${ns}.${siteDomain(ctx, site)}` : `$(POD_NAME).${HEADLESS}.${ns}.svc`;
+  const advertise = `$(POD_NAME).${HEADLESS}.${ns}.svc`;
   const locality = [`region=${es.spec.region}`, `zone=${es.spec.zone ?? site}`].join(',');
   return [
     'start',
@@ -355,7 +351,7 @@ function clusterInit(unit: Unit, ctx: RenderContext): K8sObject[] {
     throw new RenderError(`database/cluster-init only exists for cockroachdb (got ${ctx.dc.spec.database.type})`);
   }
   const site = applySite(unit);
-  const host = `${podHost(ctx, site, site, STS, 0)}:${PORTS.cockroach}`;
+  const host = `${podHost(ctx, site, STS, 0)}:${PORTS.cockroach}`;
   return job(ctx, unit, {
     baseName: 'database-cluster-init',
     image: IMAGES.cockroachdb,

@@ -39,7 +39,7 @@ export function glanceApiConf(ctx: RenderContext, site: string): IniDocument {
       workers: '2',
       log_file: '',
       use_stderr: 'true',
-      public_endpoint: catalogUrl(ctx, site, SERVICE_NAMES.api, PORTS.api),
+      public_endpoint: catalogUrl(ctx, site, { name: SERVICE_NAMES.api, component: 'glance', step: 'api' }, PORTS.api),
       enabled_backends: 'file:file',
     },
     database: {

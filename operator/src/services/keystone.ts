@@ -3,7 +3,15 @@
 // site, [keystone_authtoken], the service user's generated password and the Keystone registration Jobs.
 import { CONTROL, dep, DATABASE_READY, serviceEnabled } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
-import { applySite, catalogUrl, internalUrl, regionOf, serviceHost, siteServing } from '../render/endpoints.js';
+import {
+  applySite,
+  catalogUrl,
+  internalUrl,
+  regionOf,
+  serviceAddress,
+  siteServing,
+  type ServiceRef,
+} from '../render/endpoints.js';
 import { dcImage } from '../render/images.js';
 import { REGISTER_PY, type Registration } from './keystone-register.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
@@ -48,13 +56,15 @@ const TOOLBOX = { image: 'kolla-toolbox', uid: 42401 } as const;
 /** Password of the Keystone admin user. */
 const ADMIN_SECRET = 'keystone-admin';
 
+const API_REF: ServiceRef = { name: SERVICE_NAMES.api, component: 'keystone', step: 'api' };
+
 export const FERNET_KEYS_SECRET = 'keystone-fernet-keys';
 export const CREDENTIAL_KEYS_SECRET = 'keystone-credential-keys';
 
 /** URL of the Keystone serving `fromSite` (its own site's, else the core's). */
 export function keystoneUrl(ctx: RenderContext, fromSite: string): string {
   const host = siteServing(ctx, fromSite, 'keystone', 'api');
-  return `http://${serviceHost(ctx, fromSite, host, SERVICE_NAMES.api)}:${PORTS.api}`;
+  return `http://${serviceAddress(ctx, fromSite, host, API_REF, PORTS.api)}`;
 }
 
 /** Name of the generated secret holding the password of a service's Keystone user. */
@@ -118,7 +128,7 @@ export function ksRegisterJob(ctx: RenderContext, unit: Unit, service: string, e
           iface,
           iface === 'internal' && apiSite === site
             ? internalUrl(ctx, apiSite, e.svc, e.port, e.path)
-            : catalogUrl(ctx, apiSite, e.svc, e.port, e.path),
+            : catalogUrl(ctx, apiSite, { name: e.svc, component: service, step: 'api' }, e.port, e.path),
         ]),
       ),
     })),
@@ -246,7 +256,7 @@ const keys: UnitRenderer = (_unit, ctx) => [
 
 const bootstrap: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
-  const publicUrl = catalogUrl(ctx, site, SERVICE_NAMES.api, PORTS.api);
+  const publicUrl = catalogUrl(ctx, site, API_REF, PORTS.api);
   const files: ConfigFile[] = [confFile(ctx, site), { key: 'admin-password', content: secretValue(ctx, ADMIN_SECRET) }];
   return job(ctx, unit, {
     baseName: 'keystone-bootstrap',
@@ -333,7 +343,7 @@ const api: UnitRenderer = (unit, ctx) => {
 const endpoints: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
   const url = keystoneUrl(ctx, site);
-  const publicUrl = url.includes('.svc:') ? catalogUrl(ctx, site, SERVICE_NAMES.api, PORTS.api) : url;
+  const publicUrl = url.includes('.svc:') ? catalogUrl(ctx, site, API_REF, PORTS.api) : url;
   return registrationJob(ctx, unit, 'keystone-endpoints', {
     region: regionOf(ctx, site),
     services: [

@@ -1,7 +1,7 @@
 // memcached backend module: token/cache backend for Keystone, keystonemiddleware and oslo.cache, one Deployment per
 // hosting site; and the memcached_servers value of the services that use it.
 import { CONTROL } from '../catalog/steps.js';
-import { serviceHost, siteServing } from '../render/endpoints.js';
+import { serviceAddress, siteServing } from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   resources,
@@ -24,7 +24,13 @@ const UIDS = { memcached: 42457 } as const;
 /** memcached servers (host:port) a unit at `fromSite` uses: its own site's, else the core's. */
 export function memcachedServers(ctx: RenderContext, fromSite: string): string {
   const host = siteServing(ctx, fromSite, 'memcached', 'server');
-  return `${serviceHost(ctx, fromSite, host, SERVICE_NAMES.server)}:${PORTS.server}`;
+  return serviceAddress(
+    ctx,
+    fromSite,
+    host,
+    { name: SERVICE_NAMES.server, component: 'memcached', step: 'server' },
+    PORTS.server,
+  );
 }
 
 const server: UnitRenderer = (unit, ctx) => {

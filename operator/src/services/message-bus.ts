@@ -3,7 +3,14 @@
 // amqp driver). Also the transport URL and oslo.messaging sections the OpenStack services use.
 import { CELL_LOCAL } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
-import { applySite, serviceHost, siteServing, sitesHosting } from '../render/endpoints.js';
+import {
+  applySite,
+  serviceAddress,
+  siteServing,
+  sitesHosting,
+  splitAddress,
+  type ServiceRef,
+} from '../render/endpoints.js';
 import {
   RESTRICTED_CONTAINER,
   configMounts,
@@ -41,6 +48,8 @@ const BUS_SECRET = 'message-bus';
 
 export const BUS_USER = 'openstack';
 
+const BUS_REF: ServiceRef = { name: SERVICE_NAMES.server, component: 'message-bus', step: 'server' };
+
 /** The site whose bus a unit at `fromSite` uses (its own when it hosts one, else the core's). */
 export function busSite(ctx: RenderContext, fromSite: string): string {
   return siteServing(ctx, fromSite, 'message-bus', 'server');
@@ -48,9 +57,9 @@ export function busSite(ctx: RenderContext, fromSite: string): string {
 
 /** oslo.messaging transport_url of the bus at `hostSite`, as reached from `fromSite`. */
 export function transportUrl(ctx: RenderContext, fromSite: string, hostSite: string): string {
-  const host = serviceHost(ctx, fromSite, hostSite, SERVICE_NAMES.server);
-  if (ctx.dc.spec.messageBus.type === 'qpid-dispatch') return `amqp://${host}:${PORTS.amqp}/`;
-  return `rabbit://${BUS_USER}:${secretValue(ctx, BUS_SECRET)}@${host}:${PORTS.amqp}/`;
+  const address = serviceAddress(ctx, fromSite, hostSite, BUS_REF, PORTS.amqp);
+  if (ctx.dc.spec.messageBus.type === 'qpid-dispatch') return `amqp://${address}/`;
+  return `rabbit://${BUS_USER}:${secretValue(ctx, BUS_SECRET)}@${address}/`;
 }
 
 /** oslo.messaging driver sections matching the bus type. */
@@ -202,11 +211,12 @@ export function qdrouterdConf(ctx: RenderContext, site: string): string {
   // Full mesh: each pair connects once, from the site whose name sorts first to the other (no duplicate links).
   for (const peer of peers) {
     if (site < peer) {
+      const { host, port } = splitAddress(serviceAddress(ctx, site, peer, BUS_REF, PORTS.interRouter));
       parts.push(
         block('connector', {
           name: `to-${peer}`,
-          host: serviceHost(ctx, site, peer, SERVICE_NAMES.server),
-          port: String(PORTS.interRouter),
+          host,
+          port,
           role: 'inter-router',
           saslMechanisms: 'ANONYMOUS',
         }),

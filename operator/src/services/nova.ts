@@ -13,7 +13,7 @@ import {
   serviceEnabled,
 } from '../catalog/steps.js';
 import type { Unit } from '../planner/types.js';
-import { applySite, catalogUrl, coreSite, internalUrl, siteServing, sitesHosting } from '../render/endpoints.js';
+import { applySite, coreSite, serviceAddress, siteServing, sitesHosting } from '../render/endpoints.js';
 import { derived } from '../render/derived.js';
 import { dcImage } from '../render/images.js';
 import { renderIni, type IniDocument } from '../render/ini.js';
@@ -114,7 +114,7 @@ function serviceAuth(ctx: RenderContext, site: string, component: string): Recor
 
 function apiUrlFrom(ctx: RenderContext, site: string, component: string, svc: string, port: number): string {
   const host = siteServing(ctx, site, component, 'api');
-  return host === site ? internalUrl(ctx, host, svc, port) : catalogUrl(ctx, host, svc, port);
+  return `http://${serviceAddress(ctx, site, host, { name: svc, component, step: 'api' }, port)}`;
 }
 
 export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniDocument {

@@ -3,7 +3,7 @@
 // and the Apache/mod_wsgi front end of WSGI APIs. Identity helpers (authtoken, Keystone registration) live in
 // keystone.ts.
 import type { Unit } from '../planner/types.js';
-import { applySite } from '../render/endpoints.js';
+import { applySite, splitAddress } from '../render/endpoints.js';
 import { dcImage } from '../render/images.js';
 import { job, type ConfigFile } from '../render/k8s.js';
 import { imageOverrides } from '../render/overrides.js';
@@ -12,9 +12,8 @@ import type { K8sObject, RenderContext } from '../render/types.js';
 import {
   DATABASE_ROOT_SECRET,
   databaseClient,
-  databaseHost,
-  databasePort,
-  databaseServiceHost,
+  databaseAddress,
+  databaseServiceAddress,
   databaseSite,
   databaseSpansSites,
 } from './database.js';
@@ -80,13 +79,12 @@ export function dbConnection(ctx: RenderContext, fromSite: string, ref: DbRef): 
   const hostSite = databaseSpansSites(ctx)
     ? databaseSite(ctx, fromSite, shared)
     : databaseSite(ctx, ref.ownerSite, shared);
-  const host = databaseServiceHost(ctx, fromSite, hostSite);
+  const address = databaseServiceAddress(ctx, fromSite, hostSite);
   const name = databaseName(ctx, ref.base, ref.ownerSite);
-  const port = databasePort(ctx);
   if (ctx.dc.spec.database.type === 'cockroachdb') {
-    return `cockroachdb://${ref.user}:${password}@${host}:${port}/${name}?sslmode=disable`;
+    return `cockroachdb://${ref.user}:${password}@${address}/${name}?sslmode=disable`;
   }
-  return `mysql+pymysql://${ref.user}:${password}@${host}:${port}/${name}?charset=utf8`;
+  return `mysql+pymysql://${ref.user}:${password}@${address}/${name}?charset=utf8`;
 }
 
 export function cacheSection(ctx: RenderContext, site: string): Record<string, string> {
@@ -103,7 +101,7 @@ export function dbCreateJob(ctx: RenderContext, unit: Unit, service: string, bas
   const password = secretValue(ctx, databaseUserSecretName(service));
   const root = secretValue(ctx, DATABASE_ROOT_SECRET);
   const shared = bases.some((b) => isSharedDatabase(ctx, b));
-  const host = databaseHost(ctx, site, shared);
+  const { host, port } = splitAddress(databaseAddress(ctx, site, shared));
   const names = bases.map((b) => databaseName(ctx, b, site));
   const cockroach = ctx.dc.spec.database.type === 'cockroachdb';
   const sql = cockroach
@@ -122,7 +120,6 @@ export function dbCreateJob(ctx: RenderContext, unit: Unit, service: string, bas
   const files: ConfigFile[] = [
     { key: 'create.sql', path: '/etc/discovery/create.sql', content: `${sql.join('\n')}\n` },
   ];
-  const port = databasePort(ctx);
   let command: string[];
   if (cockroach) {
     // Secure-mode certificates are not generated yet: the cluster runs --insecure (documented in docs/rendering.md).

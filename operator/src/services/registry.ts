@@ -3,6 +3,7 @@
 // catalog order, the tie-break order of units in tables, graphs and scheduling.
 import type { ServiceName } from '../api/types.js';
 import { database } from './database.js';
+import { exposure } from './exposure.js';
 import { glance } from './glance.js';
 import { keystone } from './keystone.js';
 import { kvStore } from './kv-store.js';
@@ -13,7 +14,7 @@ import { nova } from './nova.js';
 import { placement } from './placement.js';
 import { smoke } from './smoke.js';
 
-const MODULES = [database, messageBus, kvStore, memcached, keystone, glance, placement, nova, smoke] as const;
+const MODULES = [exposure, database, messageBus, kvStore, memcached, keystone, glance, placement, nova, smoke] as const;
 
 export const REGISTRY = createRegistry(MODULES);
 

@@ -67,9 +67,14 @@ describe('samples', () => {
     expect(r.value.spec.paused).toBe(false);
   });
 
-  test('galera is accepted with distributed (the planner checks RTTs, which the API server cannot see)', () => {
+  test('galera is refused with distributed: its members would span sites, reached by addresses nothing exposes', () => {
     const dc = loadSamples('dc-distributed.yaml')[0]!;
     ((dc.spec as Obj).database as Obj).type = 'galera';
+    const r = validateDistributedCloud(dc);
+    expect(r.ok).toBe(false);
+    expect(JSON.stringify(r)).toMatch(/galera in the distributed topology .*use mariadb/);
+    (dc.spec as Obj).topology = 'cells';
+    (dc.spec as Obj).coreSite = 'core';
     expect(validateDistributedCloud(dc).ok).toBe(true);
   });
 

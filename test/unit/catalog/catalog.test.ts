@@ -10,6 +10,7 @@ describe('catalog', () => {
   test('has the canonical components and step ids', () => {
     const steps = Object.fromEntries(CATALOG.map((c) => [c.name, c.steps.map((s) => s.id)]));
     expect(steps).toEqual({
+      exposure: ['nodeports'],
       database: ['server', 'cluster-init'],
       'message-bus': ['server'],
       'kv-store': ['server'],

@@ -53,7 +53,7 @@ describe('discovery plan', () => {
     const galera = readFileSync(dc('distributed'), 'utf8').replace(/type: mariadb/, 'type: galera');
     const r = await run(['plan', '-f', sites, '-f', '-'], galera);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/galera cannot span sites .*rttMillis/);
+    expect(r.stderr).toMatch(/spec\.database\.type: Invalid value: galera in the distributed topology .* use mariadb/);
     expect(r.stdout).toBe('');
   });
 
@@ -151,8 +151,13 @@ describe('every error class reaches the user as one clean line', () => {
   });
 
   test('plan error', async () => {
-    const galera = cloud('distributed', (t) => t.replace(/type: mariadb/, 'type: galera'));
-    expectCleanFailure(await run(['plan', '-f', sites, '-f', '-'], galera), 'plan', 1, /galera cannot span sites/);
+    const noPlacement = cloud('distributed', (t) => t.replace(/placement: \{\}/, 'placement: { enabled: false }'));
+    expectCleanFailure(
+      await run(['plan', '-f', sites, '-f', '-'], noPlacement),
+      'plan',
+      1,
+      /nova requires placement, which is disabled \(spec\.services\.placement\)/,
+    );
   });
 
   test('render error (nova without glance has no image service to point at)', async () => {

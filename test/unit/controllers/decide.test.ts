@@ -323,7 +323,7 @@ describe('decide: failures', () => {
   });
 
   test('a unit that cannot be rendered is Failed with the render error and never started', () => {
-    const desired = new Map<string, { objects: K8sObject[] } | { error: string }>(DESIRED);
+    const desired = new Map<string, { objects: K8sObject[] } | { error: string } | { waiting: string }>(DESIRED);
     desired.set('db-server@core', { error: 'generated secret database-root.password is missing' });
     const i = input({ desired });
     expect(decide(i).starts).toEqual([]);
@@ -331,6 +331,47 @@ describe('decide: failures', () => {
       phase: 'Failed',
       message: 'generated secret database-root.password is missing',
     });
+  });
+});
+
+describe('decide: units waiting for a cross-site address', () => {
+  const waiting = (id: string) => {
+    const desired = new Map<string, { objects: K8sObject[] } | { error: string } | { waiting: string }>(DESIRED);
+    desired.set(id, { waiting: 'waiting for the nodePort of Service keystone-api-wan port 5000 at site core' });
+    return desired;
+  };
+
+  test('a waiting unit whose dependencies are Ready is Pending with what it waits for, and is not started', () => {
+    const i = input({
+      desired: waiting('nova-compute@edge-1'),
+      sites: sitesOf(
+        site('core', { 'db-server@core': 'ready', 'keystone-api@core': 'ready' }),
+        site('edge-1'),
+        site('edge-2'),
+      ),
+    });
+    const d = decide(i);
+    expect(d.starts.map((s) => s.unit.id)).toEqual(['nova-compute@edge-2']);
+    expect(d.verdicts.get('nova-compute@edge-1')).toMatchObject({ phase: 'Pending', started: false });
+    expect(d.verdicts.get('nova-compute@edge-1')?.message).toMatch(/nodePort of Service keystone-api-wan/);
+  });
+
+  test('a started unit that waits keeps its phase and live objects: no repair, no prune', () => {
+    const i = input({
+      dc: dcWith(started(['db-server@core', 'keystone-api@core'], 'Ready')),
+      desired: waiting('keystone-api@core'),
+      sites: sitesOf(
+        site('core', { 'db-server@core': 'ready', 'keystone-api@core': 'secret-edited' }),
+        site('edge-1'),
+        site('edge-2'),
+      ),
+    });
+    const d = decide(i);
+    expect(d.verdicts.get('keystone-api@core')).toMatchObject({ phase: 'Ready', started: true });
+    expect(d.repairs.map((r) => r.unit.id)).not.toContain('keystone-api@core');
+    expect(d.prunes).toEqual([]);
+    // its dependents may go on: it is still Ready
+    expect(d.starts.map((s) => s.unit.id).sort()).toEqual(['nova-compute@edge-1', 'nova-compute@edge-2']);
   });
 });
 

@@ -2,7 +2,7 @@
 // units, Events on transitions; and the EdgeSite status from a probe; and the operator's flag parsing.
 import { describe, expect, test } from '@jest/globals';
 import type { EdgeSite, UnitStatus } from '../../../operator/src/api/types.js';
-import { edgeSiteStatus } from '../../../operator/src/controllers/edgesite.js';
+import { edgeSiteStatus, nodeAddress } from '../../../operator/src/controllers/edgesite.js';
 import { distributedCloudStatus, transitions, unitStatusEntry } from '../../../operator/src/controllers/status.js';
 import { managerOptions, parseDuration, parseFlags } from '../../../operator/src/main.js';
 import { planFromUnits, type Unit } from '../../../operator/src/planner/index.js';
@@ -118,6 +118,40 @@ describe('distributedCloudStatus', () => {
     const events = transitions(undefined, s).map((e) => e.reason);
     expect(events).toEqual(['UnitFailed', 'SiteUnreachable']);
     expect(transitions(s, s)).toEqual([]);
+  });
+});
+
+describe('site address (status.address: where other sites reach its NodePorts)', () => {
+  const node = (name: string, ready: boolean, addresses: Array<[string, string]>) => ({
+    metadata: { name },
+    status: {
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      addresses: addresses.map(([type, address]) => ({ type, address })),
+    },
+  });
+  test('the first Ready node by name: its ExternalIP, else its InternalIP; none without a Ready node', () => {
+    const nodes = [
+      node('b', true, [['InternalIP', '10.0.0.2']]),
+      node('a', false, [['ExternalIP', '203.0.113.1']]),
+      node('c', true, [
+        ['InternalIP', '10.0.0.3'],
+        ['ExternalIP', '203.0.113.3'],
+      ]),
+    ];
+    expect(nodeAddress(nodes)).toBe('203.0.113.3');
+    expect(nodeAddress(nodes.slice(0, 2))).toBe('10.0.0.2');
+    expect(nodeAddress([nodes[1]!])).toBeUndefined();
+  });
+  const probe = { reachable: true, nodeCount: 1, nodesReady: 1, reason: 'Probed', message: '' };
+  const base = { metadata: { name: 'edge-1' }, spec: { network: {} } } as unknown as EdgeSite;
+  test('spec.network.address wins; else the probed node; an unreachable site keeps the last one known', () => {
+    expect(edgeSiteStatus(base, { ...probe, nodeAddress: '10.214.0.11' }, t0).address).toBe('10.214.0.11');
+    const declared = { ...base, spec: { network: { address: 'edge-1.example.net' } } } as unknown as EdgeSite;
+    expect(edgeSiteStatus(declared, { ...probe, nodeAddress: '10.214.0.11' }, t0).address).toBe('edge-1.example.net');
+    const known = { ...base, status: { address: '10.214.0.11' } } as EdgeSite;
+    expect(edgeSiteStatus(known, { reachable: false, reason: 'Unreachable', message: 'x' }, t1).address).toBe(
+      '10.214.0.11',
+    );
   });
 });
 

@@ -148,7 +148,7 @@ const distributedCloudSpec: SchemaNode = object(
       {
         type: enumOf(['mariadb', 'galera', 'cockroachdb'], {
           description:
-            'SQL backend: mariadb (one server per site that hosts a database), galera (one synchronous cluster; across sites only within 10 ms RTT). cockroachdb is refused (no OpenStack service supports it).',
+            'SQL backend: mariadb (one server per site that hosts a database), galera (a synchronous cluster of spec.database.replicas members at the site hosting the database: centralized and cells; refused in distributed, whose members would span sites). cockroachdb is refused (no OpenStack service supports it).',
         }),
         replicas: replicas('Database replicas per site hosting it.', 1),
         storageSize: string({
@@ -242,6 +242,13 @@ const distributedCloudSpec: SchemaNode = object(
           'cockroachdb is not supported: no OpenStack service ships a CockroachDB SQLAlchemy dialect and its users need TLS for passwords; use mariadb (one database per site) or galera',
         fieldPath: '.database.type',
         check: (self) => self.database.type !== 'cockroachdb',
+      }),
+      rule<SpecShape>({
+        rule: "self.topology != 'distributed' || self.database.type != 'galera'",
+        message:
+          'galera in the distributed topology would form one cluster whose members reach each other across sites by per-member addresses, which Discovery does not expose: use mariadb (one server per site, the Keystone database at the core)',
+        fieldPath: '.database.type',
+        check: (self) => self.topology !== 'distributed' || self.database.type !== 'galera',
       }),
       rule<SpecShape>({
         rule: '!has(self.kvStore)',

@@ -1,5 +1,13 @@
 // Schema source of EdgeSite (cluster-scoped): one member Kubernetes cluster of the fleet and how to reach it.
-import { API_VERSION, conditions, DNS_LABEL, DNS_SUBDOMAIN, labelSelector, objectMeta } from './common.js';
+import {
+  API_VERSION,
+  conditions,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  labelSelector,
+  objectMeta,
+  SITE_ADDRESS,
+} from './common.js';
 import {
   array,
   boolean,
@@ -70,6 +78,12 @@ const edgeSiteSpec: SchemaNode = object(
         }),
         bandwidthMbps: number({ description: 'Bandwidth to the core site, in Mbit/s.', minimum: 1, maximum: 1000000 }),
         lossPercent: number({ description: 'Packet loss to the core site, in percent.', minimum: 0, maximum: 100 }),
+        address: string({
+          description:
+            "Address (IPv4, IPv6 or DNS name) at which other sites and users reach this site's exposed Services: a node address, or a load balancer in front of the nodes' NodePorts. Default: the address of a Ready node, read back into status.address.",
+          maxLength: 253,
+          pattern: SITE_ADDRESS,
+        }),
       },
       { required: ['rttMillis', 'bandwidthMbps'], description: 'WAN link from this site to the core site.' },
     ),
@@ -142,6 +156,11 @@ const edgeSiteStatus: SchemaNode = object(
     conditions,
     kubernetesVersion: string({ description: 'gitVersion reported by the member cluster, e.g. v1.37.2.' }),
     nodeCount: integer({ description: 'Nodes in the member cluster.', minimum: 0 }),
+    address: string({
+      description:
+        "Address other sites reach this site's NodePorts at: spec.network.address, else the ExternalIP (else InternalIP) of the first Ready node by name.",
+      maxLength: 253,
+    }),
     lastProbeTime: string({ description: 'When the cluster was last probed.', format: 'date-time' }),
     observedGeneration: integer({ description: 'metadata.generation last reconciled.', minimum: 0 }),
   },
