@@ -6,7 +6,9 @@
 // the operator's units, start→Ready, as a rollout sees them.)
 //
 // To refresh: run `npm run test:openstack` (it writes every unit's startedAt/readyAt, read from the unit ledger, to
-// .fleet-openstack/results/centralized.json) and replace the figures and the facts below.
+// .fleet-openstack/results/centralized.json), read the seconds per step with
+// `npm run discovery -- gantt -f .fleet-openstack/results/centralized.json --steps`, and replace the figures and
+// the facts below.
 import type { Catalog, ComponentDefinition, StepDefinition } from './types.js';
 
 export interface MeasuredStep {
