@@ -1,7 +1,8 @@
 // Measured step durations: start→Ready seconds of units in a real rollout, the one source of the catalog's expected
 // durations for the steps they cover (the service modules' own `expectedSeconds` are estimates, used for the steps
 // and backends never measured). Applied to the catalog by the registry (`createRegistry(modules, { measured })`),
-// so the planner's critical path and makespan, `discovery plan` and the benches all read the same numbers.
+// so the planner's critical path and makespan, `discovery plan`, the benches and the kwok delay profile of simulated
+// fleets (render/simulated-durations.ts) all read the same numbers.
 // (docs/research/openstack-2025.1-by-hand.md has earlier by-hand timings of the processes themselves; these are
 // the operator's units, start→Ready, as a rollout sees them.)
 //
