@@ -4,8 +4,12 @@
 //   pod-complete.stage.kwok.x-k8s.io/delay   Go duration a Job's pod stays Running before it Succeeds (default 0s)
 // Custom stages replace kwok's defaults, so this file defines the node stage too.
 
-export const POD_READY_DELAY_ANNOTATION = 'pod-ready.stage.kwok.x-k8s.io/delay';
-export const POD_COMPLETE_DELAY_ANNOTATION = 'pod-complete.stage.kwok.x-k8s.io/delay';
+// The operator stamps them (render/simulated-durations.ts) on the pod templates of a DistributedCloud annotated
+// discovery.beyondtheclouds.io/simulated-durations.
+import { KWOK_POD_COMPLETE_DELAY, KWOK_POD_READY_DELAY } from '../../operator/src/render/simulated-durations.js';
+
+export const POD_READY_DELAY_ANNOTATION = KWOK_POD_READY_DELAY;
+export const POD_COMPLETE_DELAY_ANNOTATION = KWOK_POD_COMPLETE_DELAY;
 
 const nodeInitialize = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage

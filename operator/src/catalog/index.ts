@@ -3,6 +3,7 @@
 import type { Catalog, ComponentDefinition, StepDefinition } from './types.js';
 
 export * from './types.js';
+export { MEASURED, measuredSeconds, withMeasuredDurations, type Measurement, type MeasuredStep } from './measured.js';
 export { CATALOG } from '../services/registry.js';
 
 /** `${component}-${step}`, the prefix of every unit id of that step (e.g. "nova-db-sync"). */

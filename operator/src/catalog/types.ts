@@ -52,7 +52,10 @@ export interface DependencyRef {
 export interface StepDefinition<Id extends string = string> {
   id: Id;
   kind: UnitKind;
-  /** Expected seconds from apply to Ready; a number or per backend (with `default`). */
+  /**
+   * Expected seconds from apply to Ready; a number or per backend (with `default`). An estimate: where
+   * catalog/measured.ts has a measurement of the step (and backend), the registry's catalog carries that instead.
+   */
   expectedSeconds: number | Record<string, number>;
   /** Placement per topology; a topology absent here has no unit for this step. */
   placement: Partial<Record<Topology, Placement>>;

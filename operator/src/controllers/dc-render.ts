@@ -9,6 +9,7 @@ import { unitInputHash } from '../engine/state.js';
 import type { Plan } from '../planner/index.js';
 import type { TenantNamespace } from '../planner/tenancy.js';
 import { AddressPending, EXPOSED_SUFFIX, exposedKey } from '../render/endpoints.js';
+import { ANNOTATION_SIMULATED_DURATIONS } from '../render/simulated-durations.js';
 import { renderOrder, renderUnit, RenderError, type GeneratedSecrets, type RenderContext } from '../render/index.js';
 import { runSync } from '../runtime/slicer.js';
 import { planDistributedCloud, type DesiredObjects, type Planned, type SiteState } from './dc-decide.js';
@@ -39,8 +40,8 @@ export function planInputsKey(
 }
 
 /**
- * What rendering reads: the DC's name, namespace, uid (the dc-uid owner label) and (defaulted) spec (spec.images
- * included), every EdgeSite's name, labels, annotations, spec (spec.tenancy included) and read-back address, the
+ * What rendering reads: the DC's name, namespace, uid (the dc-uid owner label), simulated-durations annotation and
+ * (defaulted) spec (spec.images included), every EdgeSite's name, labels, annotations, spec (spec.tenancy included) and read-back address, the
  * generated credentials, the nodePorts read back from the live `-wan` Services, and the plan (itself a function of the
  * first two and the tenant namespace, given by its key).
  */
@@ -59,7 +60,8 @@ export function renderInputsKey(
     s.status?.address ?? null,
   ]);
   const { name, namespace, uid } = dc.metadata;
-  return digest([planKey, name, namespace, uid, dc.spec, sites, secrets, [...exposed].sort()]);
+  const simulated = dc.metadata.annotations?.[ANNOTATION_SIMULATED_DURATIONS] ?? null;
+  return digest([planKey, name, namespace, uid, dc.spec, simulated, sites, secrets, [...exposed].sort()]);
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   unitLabels,
 } from './labels.js';
 import type { RequiredSecret } from './secrets.js';
+import { simulatedDurationsFactor, withSimulatedDuration } from './simulated-durations.js';
 import { RenderError, type K8sObject, type RenderContext, type RenderInput } from './types.js';
 
 export * from './types.js';
@@ -50,7 +51,11 @@ export function renderOrder<U extends Pick<Unit, 'component'>>(units: readonly U
   return [...units.filter((u) => !isExposure(u)), ...units.filter(isExposure)];
 }
 
-/** Renders one unit into the objects applied to its target site's cluster. Pure and deterministic. */
+/**
+ * Renders one unit into the objects applied to its target site's cluster. Pure and deterministic. Besides the
+ * unit's own renderer: spec.images.pullPolicy on every container, and the kwok delay of the unit's simulated
+ * duration on every pod template when the DistributedCloud asks for one (render/simulated-durations.ts).
+ */
 export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
   const renderer = ctx.registry.renderer(unit.component, unit.step);
   if (!renderer) throw new RenderError(`no renderer for ${unit.component}/${unit.step} (unit ${unit.id})`);
@@ -58,9 +63,12 @@ export function renderUnit(unit: Unit, ctx: RenderContext): K8sObject[] {
   const labels = unitLabels(ctx, unit);
   const ns = targetNamespace(ctx, applySite(unit));
   const pullPolicy = ctx.dc.spec.images?.pullPolicy;
-  return renderer(unit, ctx).map((o) =>
-    finalizeObject(pullPolicy ? withPullPolicy(o, pullPolicy) : o, labels, { [ANNOTATION_UNIT]: unit.id }, ns),
-  );
+  const simulated = simulatedDurationsFactor(ctx.dc); // kwok fleets only: render/simulated-durations.ts
+  return renderer(unit, ctx).map((o) => {
+    let obj = pullPolicy ? withPullPolicy(o, pullPolicy) : o;
+    if (simulated !== undefined) obj = withSimulatedDuration(obj, unit, simulated);
+    return finalizeObject(obj, labels, { [ANNOTATION_UNIT]: unit.id }, ns);
+  });
 }
 
 /** The object with every container of its pod template (Deployment, StatefulSet, DaemonSet, Job) on `policy`. */

@@ -3,6 +3,7 @@
 // ports, Service names, images and uids. `defineOpenStackService` / `defineBackend` make the compiler list what a
 // new module is missing (a renderer per step, no renderer for an unknown step, every fact); `createRegistry` turns a
 // list of modules into the catalog, the renderer lookup and the credentials a plan needs.
+import { withMeasuredDurations, type Measurement } from '../catalog/measured.js';
 import type { Catalog, ComponentDefinition } from '../catalog/types.js';
 import type { Plan, Unit } from '../planner/types.js';
 import type { RequiredSecret } from '../render/secrets.js';
@@ -94,7 +95,12 @@ export interface Registry {
   privileged(unit: Pick<Unit, 'component' | 'step'>): boolean;
 }
 
-export function createRegistry(modules: readonly ServiceModule[]): Registry {
+export interface RegistryOptions {
+  /** Measured step durations replacing the modules' estimated expectedSeconds in the catalog (catalog/measured.ts). */
+  measured?: Pick<Measurement, 'steps'>;
+}
+
+export function createRegistry(modules: readonly ServiceModule[], options: RegistryOptions = {}): Registry {
   const byName = new Map<string, ServiceModule>();
   for (const m of modules) {
     const name = m.component.name;
@@ -103,9 +109,10 @@ export function createRegistry(modules: readonly ServiceModule[]): Registry {
     for (const step of m.component.steps)
       if (!(step.id in m.renderers)) throw new Error(`service module ${name} has no renderer for step ${step.id}`);
   }
+  const catalog = modules.map((m) => m.component);
   return {
     modules,
-    catalog: modules.map((m) => m.component),
+    catalog: options.measured ? withMeasuredDurations(catalog, options.measured) : catalog,
     openStackServices: modules.filter((m) => m.kind === 'openstack-service').map((m) => m.component.name),
     module: (component) => byName.get(component),
     renderer: (component, step) => {
