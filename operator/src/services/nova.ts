@@ -363,6 +363,12 @@ export const QEMU_CONF = [
   '',
 ].join('\n');
 
+/** nova-compute's start: [DEFAULT] host from NOVA_HOST in a config file of its own, then nova-compute. */
+export const COMPUTE_START = [
+  'printf \'[DEFAULT]\\nhost = %s\\n\' "$NOVA_HOST" > /tmp/nova-host.conf',
+  'exec nova-compute --config-file /etc/nova/nova.conf --config-file /tmp/nova-host.conf',
+].join(' && ');
+
 const compute: UnitRenderer = (unit, ctx) => {
   const site = applySite(unit);
   const files = [confFile(ctx, site, 'compute')];
@@ -378,7 +384,13 @@ const compute: UnitRenderer = (unit, ctx) => {
       name: 'nova-compute',
       image: image(ctx, site, 'nova-compute'),
       imagePullPolicy: 'IfNotPresent',
-      command: ['nova-compute', '--config-file', '/etc/nova/nova.conf'],
+      // The compute service's host name is `<site>-<node>`: unique across the clusters sharing a cell, stable across
+      // pod restarts (a pod name would leave a dead service record behind each rolling update).
+      command: ['sh', '-c', COMPUTE_START],
+      env: [
+        { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        { name: 'NOVA_HOST', value: `${site}-$(NODE_NAME)` },
+      ],
       readinessProbe: processProbe('nova-compute', 15),
       livenessProbe: processProbe('nova-compute', 60),
       resources: resources('100m', '512Mi', '2Gi'),

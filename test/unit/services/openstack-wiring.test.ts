@@ -113,6 +113,35 @@ describe('nova-compute pod: libvirtd and QEMU', () => {
   });
 });
 
+describe('nova-compute host names are unique across clusters and stable across pod restarts', () => {
+  test('[DEFAULT] host is <site>-<node name>, written by the start script, never the pod or machine name', () => {
+    const ctx = sampleContext('centralized');
+    const pod = podSpec(unitObjects(ctx, 'nova-compute@edge-2'), 'DaemonSet');
+    const compute = pod.containers.find((c) => c.name === 'nova-compute')! as {
+      command: string[];
+      env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+    };
+    expect(compute.env).toEqual([
+      { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+      { name: 'NOVA_HOST', value: 'edge-2-$(NODE_NAME)' },
+    ]);
+    // run the start script with a fake nova-compute that prints its arguments and the host file
+    const dir = mkdtempSync(path.join(work, 'compute-'));
+    writeFileSync(path.join(dir, 'nova-compute'), '#!/bin/sh\necho "$@"\ncat /tmp/nova-host.conf\n');
+    chmodSync(path.join(dir, 'nova-compute'), 0o755);
+    const out = execFileSync(compute.command[0]!, compute.command.slice(1), {
+      env: { PATH: `${dir}:/usr/bin:/bin`, NOVA_HOST: 'edge-2-node $(x) "1"' },
+    }).toString();
+    rmSync('/tmp/nova-host.conf', { force: true });
+    expect(out.split('\n')).toEqual([
+      '--config-file /etc/nova/nova.conf --config-file /tmp/nova-host.conf',
+      '[DEFAULT]',
+      'host = edge-2-node $(x) "1"',
+      '',
+    ]);
+  });
+});
+
 describe('process probes of the nova daemons can fail', () => {
   test.each(['nova-compute@edge-1', 'nova-conductor@core', 'nova-scheduler@core'])(
     '%s: the probe, run where no such daemon runs, exits non-zero',
