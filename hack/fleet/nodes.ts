@@ -498,10 +498,19 @@ export async function removeNodeNetwork(net: RealNetwork, node: NodeLayout): Pro
 
 /**
  * Host paths every kubelet uses whatever its --root-dir (the device-plugin socket directory, the container log
- * links). Those that did not exist before the first real node of any fleet are recorded, and removed when the last
- * fleet leaves the host.
+ * links), and the hostPath volumes of the nova-compute DaemonSet (nova's instances, libvirt's state, socket and
+ * domain definitions: real nodes share the VM's filesystem). Those that did not exist before the first real node of
+ * any fleet are recorded, and removed when the last fleet leaves the host.
  */
-export const KUBELET_HOST_PATHS = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods'];
+export const KUBELET_HOST_PATHS = [
+  '/var/lib/kubelet',
+  '/var/log/containers',
+  '/var/log/pods',
+  '/var/lib/nova',
+  '/var/lib/libvirt',
+  '/run/libvirt',
+  '/etc/libvirt',
+];
 const SHARED_ROOTS = ['/run/discovery-fleet', '/var/lib/discovery-fleet'];
 const HOST_CREATED = '/var/lib/discovery-fleet/host-created.json';
 
@@ -564,7 +573,9 @@ export async function removeWan(net: RealNetwork): Promise<void> {
   restoreHostLimits();
   if (existsSync(HOST_CREATED)) {
     const created = JSON.parse(readFileSync(HOST_CREATED, 'utf8')) as string[];
-    for (const p of created) if (KUBELET_HOST_PATHS.includes(p)) rmSync(p, { recursive: true, force: true });
+    const ours = created.filter((p) => KUBELET_HOST_PATHS.includes(p));
+    for (const m of mountsUnder(ours)) await sh('umount', [m]).catch(() => sh('umount', ['-l', m]).catch(() => ''));
+    for (const p of ours) rmSync(p, { recursive: true, force: true });
   }
   for (const root of SHARED_ROOTS) rmSync(root, { recursive: true, force: true });
 }

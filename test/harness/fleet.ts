@@ -55,7 +55,7 @@ export function openstackFleetOptions(overrides: Partial<FleetOptions> = {}): Fl
     dir: process.env.DISCOVERY_OPENSTACK_FLEET_DIR ?? path.join(REPO_ROOT, '.fleet-openstack'),
     portBase: Number(process.env.DISCOVERY_OPENSTACK_FLEET_PORT_BASE ?? 27200),
     nodes: 'real',
-    edges: 0,
+    edges: 1, // edge-1 runs nova-compute, reaching the core's services across the WAN bridge
     ...overrides,
   });
 }
