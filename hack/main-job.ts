@@ -1,29 +1,68 @@
 // The README's main job on the local default fleet: fleet up, CRDs installed, operator started in the background,
-// sample EdgeSites and a DistributedCloud applied, rollout progress shown until Ready, then how to explore it.
+// sample EdgeSites and a DistributedCloud applied, rollout progress shown until Ready, then how to explore it. By
+// default the fleet has real nodes and the cloud is real: it ends by running the OpenStack client against it;
+// --simulated keeps the fast kwok path.
 import { spawn, execFile } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { dump, loadAll } from 'js-yaml';
+import { LOCAL_REGISTRY } from './images/manifest.js';
 import {
   REPO_ROOT,
+  clusterNames,
   defaultFleetOptions,
   fleetUp,
   kubeconfigPath,
   loadKubeConfig,
   MANAGEMENT_CLUSTER,
+  nodeCtr,
 } from './fleet/fleet.js';
+import { importOpenStackImages, OPENSTACK_COMPUTE_IMAGES, OPENSTACK_CONTROL_IMAGES } from './fleet/images.js';
+import { memberNamespace, startOpenStackClient } from './fleet/openstack-client.js';
 import { operatorPidFile, processAlive } from './fleet/operator-process.js';
 
 const run = promisify(execFile);
 const SAMPLES = ['distributed', 'centralized', 'cells'] as const;
 
-const HELP = `Usage: npm start -- [--sample distributed|centralized|cells] [--namespace NS] [--timeout SECONDS]
+const HELP = `Usage: npm start -- [--simulated] [--sample centralized|distributed|cells] [--namespace NS] [--timeout SECONDS]
 
-Brings the local fleet up (npm run fleet -- up), installs the CRDs in the management cluster, starts the operator
-in the background (log: .fleet/operator.log), applies crds/samples/sites.yaml and crds/samples/dc-<sample>.yaml
-into NS (default "openstack"), and shows the rollout until the DistributedCloud is Ready.
+A real cloud (the default): brings up a fleet of real nodes (npm run fleet -- up --nodes real --edges 1: the
+management cluster "mgmt", hosting the core site, and "edge-1"; root), imports the OpenStack images built here
+(npm run images -- --group openstack) into them, installs the CRDs in the management cluster, starts the operator
+in the background (log: .fleet/operator.log), applies the fleet's EdgeSites (crds/samples/sites.yaml, core and
+edge-1) and the centralized sample on core and edge-1 with the fleet's images and QEMU without KVM (written to
+.fleet/dc-centralized-real.yaml) into NS (default "openstack"), shows the rollout until the DistributedCloud is
+Ready, then runs the OpenStack client against it: a token, the catalog, the compute services and the servers.
+Only the centralized sample runs on real nodes so far.
+
+--simulated: the fast path on simulated nodes (npm run fleet -- up: kwok, 1+3 clusters), any sample (default
+distributed); the cloud is simulated, so no OpenStack client runs.
+
 Stop everything with: npm run fleet -- down`;
+
+/** The kolla images' group tag and the DistributedCloud spec changes a real cloud on this fleet needs. */
+function realCloud(sample: Record<string, unknown>, tag: string, sites: string[]): Record<string, unknown> {
+  const spec = structuredClone(sample.spec) as Record<string, unknown> & {
+    services: { nova?: { config?: Record<string, Record<string, string>> } };
+  };
+  const nova = spec.services.nova ?? {};
+  // KVM hangs on this kind of VM (a paravirtual /dev/kvm): QEMU's TCG, the generic CPU model
+  nova.config = { ...nova.config, libvirt: { virt_type: 'qemu', cpu_mode: 'none' } };
+  return {
+    ...sample,
+    spec: {
+      ...spec,
+      sites,
+      services: { ...spec.services, nova },
+      images: { registry: LOCAL_REGISTRY, tag, pullPolicy: 'Never' },
+      // one real node per site: every API once, a small volume
+      database: { ...(spec.database as object), storageSize: '2Gi' },
+      rollout: { ...(spec.rollout as object), unitTimeoutSeconds: 900 },
+    },
+  };
+}
 
 function stamp(t0: number): string {
   return `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
@@ -77,7 +116,8 @@ interface DcStatus {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      sample: { type: 'string', default: 'distributed' },
+      simulated: { type: 'boolean', default: false },
+      sample: { type: 'string' },
       namespace: { type: 'string', default: 'openstack' },
       timeout: { type: 'string', default: '600' },
       help: { type: 'boolean', short: 'h' },
@@ -87,14 +127,31 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const sample = values.sample as (typeof SAMPLES)[number];
+  const real = !values.simulated;
+  const sample = (values.sample ?? (real ? 'centralized' : 'distributed')) as (typeof SAMPLES)[number];
   if (!SAMPLES.includes(sample))
     throw new Error(`--sample must be one of ${SAMPLES.join(', ')}, got "${values.sample}"`);
+  if (real && sample !== 'centralized')
+    throw new Error(
+      `--sample ${sample} is not proven on real nodes yet (only centralized is): add --simulated to run it on kwok`,
+    );
   const ns = values.namespace!;
   const t0 = Date.now();
-  const fleet = defaultFleetOptions({ log: (m) => console.log(`${stamp(t0)} ${m}`) });
+  const log = (m: string) => console.log(`${stamp(t0)} ${m}`);
+  const fleet = defaultFleetOptions(real ? { nodes: 'real', edges: 1, log } : { log });
 
   await fleetUp(fleet);
+  let tag = '';
+  if (real) {
+    for (const [cluster, images] of [
+      [MANAGEMENT_CLUSTER, OPENSTACK_CONTROL_IMAGES],
+      ['edge-1', OPENSTACK_COMPUTE_IMAGES],
+    ] as const) {
+      const imported = await importOpenStackImages(nodeCtr(fleet, cluster), images);
+      tag = imported.tag;
+      log(`${cluster}: OpenStack images ready (${imported.imported.length} imported in ${imported.seconds}s)`);
+    }
+  }
   console.log(`${stamp(t0)} installing CRDs`);
   await kubectl(['apply', '--server-side', '--field-manager=discovery-quickstart', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl([
@@ -113,17 +170,28 @@ async function main(): Promise<number> {
   });
   // the sample EdgeSites admit namespace openstack by name and any namespace with this label (spec.tenancy)
   await kubectl(['label', 'namespace', ns, 'discovery.beyondtheclouds.io/fleet=demo', '--overwrite']);
-  await kubectl([
-    'apply',
-    '--server-side',
-    '--field-manager=discovery-quickstart',
-    '-f',
-    path.join(REPO_ROOT, 'crds', 'samples', 'sites.yaml'),
-  ]);
-  const dcFile = path.join(REPO_ROOT, 'crds', 'samples', `dc-${sample}.yaml`);
+  // the fleet's sites: core (on mgmt) and one per edge cluster
+  const siteNames = clusterNames(fleet.edges).map((c) => (c === MANAGEMENT_CLUSTER ? 'core' : c));
+  const sitesFile = path.join(fleet.dir, 'sites.yaml');
+  const sampleSites = loadAll(readFileSync(path.join(REPO_ROOT, 'crds', 'samples', 'sites.yaml'), 'utf8')) as {
+    metadata: { name: string };
+  }[];
+  writeFileSync(
+    sitesFile,
+    sampleSites
+      .filter((s) => siteNames.includes(s.metadata.name))
+      .map((s) => `---\n${dump(s)}`)
+      .join(''),
+  );
+  await kubectl(['apply', '--server-side', '--field-manager=discovery-quickstart', '-f', sitesFile]);
+  let dcFile = path.join(REPO_ROOT, 'crds', 'samples', `dc-${sample}.yaml`);
+  const dcSample = loadAll(readFileSync(dcFile, 'utf8'))[0] as { metadata: { name: string } };
+  if (real) {
+    dcFile = path.join(fleet.dir, `dc-${sample}-real.yaml`);
+    writeFileSync(dcFile, dump(realCloud(dcSample, tag, siteNames)));
+  }
   await kubectl(['apply', '--server-side', '--field-manager=discovery-quickstart', '-n', ns, '-f', dcFile]);
-  const name = /^\s{2}name:\s*(\S+)/m.exec(readFileSync(dcFile, 'utf8'))?.[1];
-  if (!name) throw new Error(`cannot read metadata.name from ${dcFile}`);
+  const name = dcSample.metadata.name;
   console.log(`${stamp(t0)} applied EdgeSites and DistributedCloud ${ns}/${name}; waiting for Ready`);
 
   const custom = loadKubeConfig(fleet.dir, MANAGEMENT_CLUSTER).makeApiClient(CustomObjectsApi);
@@ -150,8 +218,12 @@ async function main(): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+  if (real) await showOpenStack(fleet.dir, name, tag, log);
   const explore: [string, string][] = [
-    [`export KUBECONFIG=${path.join(fleet.dir, 'kubeconfig')}`, 'contexts: mgmt (core site), edge-1, edge-2, edge-3'],
+    [
+      `export KUBECONFIG=${path.join(fleet.dir, 'kubeconfig')}`,
+      `contexts: ${clusterNames(fleet.edges).join(', ')} (mgmt hosts the core site)`,
+    ],
     ['kubectl get edgesites', 'region, role, RTT, readiness, Kubernetes version'],
     [`kubectl -n ${ns} get distributedclouds`, 'topology, sites, ready, progress'],
     [`kubectl -n ${ns} get dc ${name} -o yaml`, 'conditions, per-site summary, the units not Ready'],
@@ -171,6 +243,30 @@ async function main(): Promise<number> {
   console.log(`\n${stamp(t0)} DistributedCloud ${ns}/${name} is Ready across the fleet. Explore it:\n`);
   for (const [cmd, what] of explore) console.log(`  # ${what}\n  ${cmd}`);
   return 0;
+}
+
+/** The OpenStack client against the real cloud: what a user of the cloud sees. */
+async function showOpenStack(fleetDir: string, dc: string, tag: string, log: (m: string) => void): Promise<void> {
+  const member = await memberNamespace(kubectl, dc);
+  log(`starting an OpenStack client (kolla-toolbox) in ${member} on the core site`);
+  const client = await startOpenStackClient({
+    kubeConfig: loadKubeConfig(fleetDir, MANAGEMENT_CLUSTER),
+    kubectl: (args) => kubectl(args),
+    namespace: member,
+    tag,
+    region: 'paris',
+  });
+  for (const [what, cmd] of [
+    ['a token', 'openstack token issue -c expires -c project_id -c user_id'],
+    ['the catalog', 'openstack catalog list'],
+    ['the compute services', 'openstack compute service list -c Binary -c Host -c Zone -c State'],
+    ['the resource providers', 'openstack resource provider list -c name -c generation'],
+    ['the servers', 'openstack server list'],
+  ] as const) {
+    console.log(`\n$ ${cmd}    # ${what}`);
+    process.stdout.write(await client.exec(cmd));
+  }
+  console.log(`\n  # more: kubectl --context mgmt -n ${member} exec -it osclient -- openstack ...`);
 }
 
 main().then(

@@ -39,6 +39,23 @@ export interface OpenStackImport {
  * `localhost/discovery/<name>:<group tag>` — the tag a DistributedCloud's spec.images names. Only what the node
  * lacks is imported (2-3 min for the whole group on this machine; layers shared between images are stored once).
  */
+/** The OpenStack images a centralized control plane runs at the core site. */
+export const OPENSTACK_CONTROL_IMAGES = [
+  'mariadb-server',
+  'rabbitmq',
+  'memcached',
+  'keystone',
+  'kolla-toolbox',
+  'glance-api',
+  'placement-api',
+  'nova-api',
+  'nova-conductor',
+  'nova-scheduler',
+] as const;
+
+/** The OpenStack images a compute site runs: the hypervisor pod. */
+export const OPENSTACK_COMPUTE_IMAGES = ['nova-compute', 'nova-libvirt'] as const;
+
 export async function importOpenStackImages(
   ctr: (args: string[]) => Promise<string>,
   names?: readonly string[],

@@ -9,14 +9,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { DistributedCloud } from '../../operator/src/api/types.js';
-import { importOpenStackImages } from '../../hack/fleet/images.js';
+import { importOpenStackImages, OPENSTACK_COMPUTE_IMAGES, OPENSTACK_CONTROL_IMAGES } from '../../hack/fleet/images.js';
+import { memberNamespace, startOpenStackClient, type OpenStackClient } from '../../hack/fleet/openstack-client.js';
 import { nodeCtr } from '../../hack/fleet/fleet.js';
 import { LOCAL_REGISTRY } from '../../hack/images/manifest.js';
 import { openstackFleetOptions, testFleet } from '../harness/fleet.js';
 import {
-  DC_LABEL,
   createDistributedCloud,
   createTestNamespace,
   finishScenario,
@@ -32,21 +31,6 @@ import { kubectlIn } from '../harness/real.js';
 
 const fleet = testFleet(openstackFleetOptions({ log: () => undefined }));
 const mgmt = fleet.management;
-/** What a centralized control plane on the core site runs. */
-const CONTROL_IMAGES = [
-  'mariadb-server',
-  'rabbitmq',
-  'memcached',
-  'keystone',
-  'kolla-toolbox',
-  'glance-api',
-  'placement-api',
-  'nova-api',
-  'nova-conductor',
-  'nova-scheduler',
-];
-/** What the edge site runs: the hypervisor pod. */
-const COMPUTE_IMAGES = ['nova-compute', 'nova-libvirt'];
 const DC_NAME = 'cloud';
 let ns: TestNamespace | undefined;
 let operator: OperatorProcess | undefined;
@@ -61,13 +45,16 @@ const HTTP_STATUS = [
   'except urllib.error.HTTPError as x: print(x.code)',
 ].join('\n');
 
+let client: OpenStackClient | undefined;
+
 async function exec(script: string, timeoutMs = 300_000): Promise<string> {
-  return kubectlIn(mgmt, ['exec', '-n', memberNs, 'osclient', '--', 'sh', '-c', script], timeoutMs);
+  if (!client) throw new Error('no OpenStack client: the cloud did not become Ready');
+  return client.exec(script, timeoutMs);
 }
 
 beforeAll(async () => {
-  const imported = await importOpenStackImages(nodeCtr(fleet.options, 'mgmt'), CONTROL_IMAGES);
-  const edge = await importOpenStackImages(nodeCtr(fleet.options, 'edge-1'), COMPUTE_IMAGES);
+  const imported = await importOpenStackImages(nodeCtr(fleet.options, 'mgmt'), OPENSTACK_CONTROL_IMAGES);
+  const edge = await importOpenStackImages(nodeCtr(fleet.options, 'edge-1'), OPENSTACK_COMPUTE_IMAGES);
   tag = imported.tag;
   timings.importSeconds = imported.seconds + edge.seconds;
   process.stderr.write(
@@ -103,58 +90,16 @@ beforeAll(async () => {
   await waitForReady(fleet, ns.name, DC_NAME, { timeoutMs: 1_500_000, operators: [operator] });
   timings.rolloutSeconds = (Date.now() - t) / 1000;
   process.stderr.write(`[openstack] DistributedCloud Ready after ${timings.rolloutSeconds}s\n`);
-  // The member namespace the DC's objects live in (read back, not assumed).
-  memberNs = (
-    await kubectlIn(mgmt, [
-      'get',
-      'svc',
-      '-A',
-      '-l',
-      `${DC_LABEL}=${DC_NAME}`,
-      '-o',
-      'jsonpath={.items[0].metadata.namespace}',
-    ])
-  ).trim();
-  await mgmt
-    .kubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedPod({
-      namespace: memberNs,
-      body: {
-        metadata: { name: 'osclient' },
-        spec: {
-          restartPolicy: 'Never',
-          securityContext: { runAsNonRoot: true, runAsUser: 42401, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'client',
-              image: `${LOCAL_REGISTRY}/kolla-toolbox:${tag}`,
-              imagePullPolicy: 'Never',
-              command: ['sleep', '3600'],
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-              env: [
-                ['OS_AUTH_URL', `http://keystone-api.${memberNs}.svc:5000/v3`],
-                ['OS_IDENTITY_API_VERSION', '3'],
-                ['OS_INTERFACE', 'internal'],
-                ['OS_PROJECT_DOMAIN_NAME', 'Default'],
-                ['OS_USER_DOMAIN_NAME', 'Default'],
-                ['OS_PROJECT_NAME', 'admin'],
-                ['OS_USERNAME', 'admin'],
-                ['OS_REGION_NAME', 'paris'],
-              ]
-                .map(([name, value]) => ({ name: name!, value: value! }))
-                .concat([
-                  {
-                    name: 'OS_PASSWORD',
-                    valueFrom: { secretKeyRef: { name: 'keystone-bootstrap-etc', key: 'admin-password' } },
-                  } as never,
-                ]),
-            },
-          ],
-        },
-      },
-    });
-  await kubectlIn(mgmt, ['wait', '-n', memberNs, '--for=condition=Ready', 'pod/osclient', '--timeout=120s'], 130_000);
+  // The member namespace the DC's objects live in (read back, not assumed), and the client pod there.
+  const kubectl = (args: string[], timeoutMs?: number) => kubectlIn(mgmt, args, timeoutMs);
+  memberNs = await memberNamespace(kubectl, DC_NAME);
+  client = await startOpenStackClient({
+    kubeConfig: mgmt.kubeConfig(),
+    kubectl,
+    namespace: memberNs,
+    tag,
+    region: 'paris',
+  });
 }, 1_900_000);
 
 afterAll(async () => {

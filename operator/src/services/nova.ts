@@ -108,7 +108,8 @@ function serviceAuth(ctx: RenderContext, site: string, component: string): Recor
     username: 'nova',
     password: servicePassword(ctx),
     region_name: apiRegion(ctx, site, component),
-    valid_interfaces: 'internal,public',
+    // internal endpoints are in-cluster names of the API's own site: from another site only the public one answers
+    valid_interfaces: siteServing(ctx, site, component, 'api') === site ? 'internal,public' : 'public',
   };
 }
 

@@ -206,6 +206,9 @@ describe('centralized wiring', () => {
     expect(conf.DEFAULT!.transport_url!.endsWith(`@${core('message-bus', 5672)}/`)).toBe(true);
     expect(conf.placement!.auth_url).toBe(`http://${core('keystone-api', 5000)}`);
     expect(conf.placement!.region_name).toBe('paris');
+    // the region's internal endpoints are the core's in-cluster names: an edge uses the public ones
+    expect(conf.placement!.valid_interfaces).toBe('public');
+    expect(ini(ctx, 'nova-conductor@core', 'nova.conf').placement!.valid_interfaces).toBe('internal,public');
     expect(conf.glance!.api_servers).toBe(`http://${core('glance-api', 9292)}`);
     expect(conf.cache!.memcache_servers).toBe(core('memcached', 11211));
     expect(conf.DEFAULT!.cpu_allocation_ratio).toBe('4.0'); // spec.services.nova.config
