@@ -545,11 +545,20 @@ function restoreHostLimits(): void {
   for (const [file, value] of Object.entries(saved)) if (file in HOST_SYSCTLS) writeFileSync(file, `${value}\n`);
 }
 
-/** Records which kubelet host paths do not exist yet (once, before the first real node on this host starts). */
+/**
+ * The cgroup libvirtd (in a nova-compute pod, with the host's /sys/fs/cgroup) puts its guests under: `machine` at
+ * the root of every hierarchy. Removed like the host paths when the last fleet leaves, if a fleet created it.
+ */
+export function libvirtCgroups(): string[] {
+  return cgroupHierarchies().map((h) => path.join(h, 'machine'));
+}
+
+/** Records which host paths do not exist yet (once, before the first real node on this host starts). */
 export function recordHostPaths(): void {
   if (existsSync(HOST_CREATED)) return;
   mkdirSync(path.dirname(HOST_CREATED), { recursive: true });
-  writeFileSync(HOST_CREATED, `${JSON.stringify(KUBELET_HOST_PATHS.filter((p) => !existsSync(p)))}\n`);
+  const absent = [...KUBELET_HOST_PATHS, ...libvirtCgroups()].filter((p) => !existsSync(p));
+  writeFileSync(HOST_CREATED, `${JSON.stringify(absent)}\n`);
 }
 
 /** Fleet tags with state on this host. */
@@ -576,6 +585,8 @@ export async function removeWan(net: RealNetwork): Promise<void> {
     const ours = created.filter((p) => KUBELET_HOST_PATHS.includes(p));
     for (const m of mountsUnder(ours)) await sh('umount', [m]).catch(() => sh('umount', ['-l', m]).catch(() => ''));
     for (const p of ours) rmSync(p, { recursive: true, force: true });
+    const cgroups = libvirtCgroups();
+    for (const p of created) if (cgroups.includes(p)) removeCgroupTree(p);
   }
   for (const root of SHARED_ROOTS) rmSync(root, { recursive: true, force: true });
 }

@@ -56,7 +56,7 @@ beforeAll(async () => {
   const imported = await importOpenStackImages(nodeCtr(fleet.options, 'mgmt'), OPENSTACK_CONTROL_IMAGES);
   const edge = await importOpenStackImages(nodeCtr(fleet.options, 'edge-1'), OPENSTACK_COMPUTE_IMAGES);
   tag = imported.tag;
-  timings.importSeconds = imported.seconds + edge.seconds;
+  timings.importSeconds = Math.round((imported.seconds + edge.seconds) * 10) / 10;
   process.stderr.write(
     `[openstack] ${imported.imported.length + edge.imported.length} image(s) imported in ${timings.importSeconds}s, tag ${tag}\n`,
   );
@@ -167,8 +167,14 @@ describe('a centralized cloud on a real node answers the OpenStack client', () =
     const computes = services.filter((s) => s.Binary === 'nova-compute');
     // one compute, on edge-1's node, named <site>-<node> (not the machine's hostname, which every node here shares)
     expect(computes.map((c) => [c.Host.startsWith('edge-1-'), c.State])).toEqual([[true, 'up']]);
+    // its hypervisor (named by libvirt after the machine) is the one resource provider
+    const hypervisors = JSON.parse(await exec('openstack hypervisor list -f json')) as {
+      'Hypervisor Hostname': string;
+      State: string;
+    }[];
+    expect(hypervisors.map((h) => h.State)).toEqual(['up']);
     const providers = (await exec('openstack resource provider list -f value -c name')).trim().split('\n');
-    expect(providers).toEqual([computes[0]!.Host]);
+    expect(providers).toEqual([hypervisors[0]!['Hypervisor Hostname']]);
     expect(JSON.parse(await exec('openstack server list -f json'))).toEqual([]);
   });
 

@@ -72,10 +72,18 @@ def main(path):
                 answered.append(f"{len(up)} {binary} up")
         computes = [s.host for s in services if s.binary == "nova-compute" and s.state == "up"]
         if computes:
+            # a compute's resource provider is named after its hypervisor (libvirt's hostname), not its service host
+            hypervisors = {}
+            for h in conn.compute.hypervisors(details=True):
+                host = (h.service_details or {}).get("host")
+                if host:
+                    hypervisors.setdefault(host, []).append(h.name)
             providers = {p.name for p in conn.placement.resource_providers()}
-            missing = [h for h in computes if not any(p == h or p.startswith(h + ".") for p in providers)]
+            missing = [h for h in computes if not any(n in providers for n in hypervisors.get(h, []))]
             if missing:
-                problems.append(f"placement: compute host(s) without a resource provider: {', '.join(missing)}")
+                problems.append(
+                    f"placement: compute host(s) without a hypervisor resource provider: {', '.join(missing)}"
+                )
             else:
                 answered.append(f"{len(computes)} nova-compute up, each a resource provider")
     if problems:

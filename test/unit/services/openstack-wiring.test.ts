@@ -480,7 +480,8 @@ describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstac
   const check = JSON.parse(secretFile(objects, 'input.json')) as { services: string[]; novaBinaries: string[] };
   const dir = mkdtempSync(path.join(work, 'smoke-'));
   execFileSync('mkdir', ['-p', path.join(dir, 'openstack')]);
-  // $FAKE_CLOUD: {"status": {type: http status}, "services": [[binary, host, state]], "providers": [names]}
+  // $FAKE_CLOUD: {"status": {type: http status}, "services": [[binary, host, state]],
+  //   "hypervisors": [[service host, hypervisor hostname]], "providers": [names]}
   writeFileSync(
     path.join(dir, 'openstack', '__init__.py'),
     [
@@ -495,7 +496,9 @@ describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstac
       '    session = Session()',
       '    def authorize(self): return "token"',
       '    compute = types.SimpleNamespace(services=lambda: [types.SimpleNamespace(binary=b, host=h, state=s,',
-      '        status="enabled") for b, h, s in cloud["services"]])',
+      '        status="enabled") for b, h, s in cloud["services"]],',
+      '        hypervisors=lambda details: [types.SimpleNamespace(name=n, service_details={"host": h})',
+      '            for h, n in cloud["hypervisors"]])',
       '    placement = types.SimpleNamespace(resource_providers=lambda: [types.SimpleNamespace(name=n)',
       '        for n in cloud["providers"]])',
       'def connect(region_name): return Conn()',
@@ -516,7 +519,9 @@ describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstac
       ['nova-scheduler', 's1', 'up'],
       ['nova-compute', 'edge-1-node', 'up'],
     ],
-    providers: ['edge-1-node'],
+    // the provider is named after the hypervisor (libvirt's hostname), not the service host
+    hypervisors: [['edge-1-node', 'machine-1']],
+    providers: ['machine-1'],
   };
 
   test('checks every enabled service type of the catalog and the nova daemons', () => {
@@ -549,7 +554,12 @@ describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstac
     [
       'a compute without resource provider',
       { ...healthy, providers: [] },
-      'placement: compute host(s) without a resource provider: edge-1-node',
+      'placement: compute host(s) without a hypervisor resource provider: edge-1-node',
+    ],
+    [
+      "a provider named like the service host but not the compute's hypervisor",
+      { ...healthy, providers: ['edge-1-node'] },
+      'placement: compute host(s) without a hypervisor resource provider: edge-1-node',
     ],
   ])('fails, naming it, on %s', (_name, cloud, message) => {
     const r = smoke(cloud);
