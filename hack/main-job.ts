@@ -8,7 +8,6 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { dump, loadAll } from 'js-yaml';
-import { LOCAL_REGISTRY } from './images/manifest.js';
 import {
   REPO_ROOT,
   clusterNames,
@@ -20,7 +19,7 @@ import {
   nodeCtr,
 } from './fleet/fleet.js';
 import { importOpenStackImages, OPENSTACK_COMPUTE_IMAGES, OPENSTACK_CONTROL_IMAGES } from './fleet/images.js';
-import { memberNamespace, startOpenStackClient } from './fleet/openstack-client.js';
+import { memberNamespace, realCloud, startOpenStackClient } from './fleet/openstack-client.js';
 import { operatorPidFile, processAlive } from './fleet/operator-process.js';
 
 const run = promisify(execFile);
@@ -41,28 +40,6 @@ Only the centralized sample runs on real nodes so far.
 distributed); the cloud is simulated, so no OpenStack client runs.
 
 Stop everything with: npm run fleet -- down`;
-
-/** The kolla images' group tag and the DistributedCloud spec changes a real cloud on this fleet needs. */
-function realCloud(sample: Record<string, unknown>, tag: string, sites: string[]): Record<string, unknown> {
-  const spec = structuredClone(sample.spec) as Record<string, unknown> & {
-    services: { nova?: { config?: Record<string, Record<string, string>> } };
-  };
-  const nova = spec.services.nova ?? {};
-  // KVM hangs on this kind of VM (a paravirtual /dev/kvm): QEMU's TCG, the generic CPU model
-  nova.config = { ...nova.config, libvirt: { virt_type: 'qemu', cpu_mode: 'none' } };
-  return {
-    ...sample,
-    spec: {
-      ...spec,
-      sites,
-      services: { ...spec.services, nova },
-      images: { registry: LOCAL_REGISTRY, tag, pullPolicy: 'Never' },
-      // one real node per site: every API once, a small volume
-      database: { ...(spec.database as object), storageSize: '2Gi' },
-      rollout: { ...(spec.rollout as object), unitTimeoutSeconds: 900 },
-    },
-  };
-}
 
 function stamp(t0: number): string {
   return `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
@@ -188,7 +165,7 @@ async function main(): Promise<number> {
   const dcSample = loadAll(readFileSync(dcFile, 'utf8'))[0] as { metadata: { name: string } };
   if (real) {
     dcFile = path.join(fleet.dir, `dc-${sample}-real.yaml`);
-    writeFileSync(dcFile, dump(realCloud(dcSample, tag, siteNames)));
+    writeFileSync(dcFile, dump(realCloud(dcSample as unknown as Record<string, unknown>, tag, siteNames)));
   }
   await kubectl(['apply', '--server-side', '--field-manager=discovery-quickstart', '-n', ns, '-f', dcFile]);
   const name = dcSample.metadata.name;

@@ -82,3 +82,28 @@ export async function startOpenStackClient(opts: {
       opts.kubectl(['exec', '-n', opts.namespace, name, '--', 'sh', '-c', script], timeoutMs),
   };
 }
+
+/**
+ * A sample DistributedCloud made real on the local fleet: on `sites`, every image from the fleet's OpenStack group
+ * (`tag`, never pulled), QEMU's TCG (KVM hangs on this kind of VM), a small database volume, a longer unit timeout.
+ */
+export function realCloud(sample: Record<string, unknown>, tag: string, sites: string[]): Record<string, unknown> {
+  const spec = structuredClone(sample.spec) as Record<string, unknown> & {
+    services: { nova?: { config?: Record<string, Record<string, string>> } };
+  };
+  const nova = spec.services.nova ?? {};
+  // KVM hangs on this kind of VM (a paravirtual /dev/kvm): QEMU's TCG, the generic CPU model
+  nova.config = { ...nova.config, libvirt: { virt_type: 'qemu', cpu_mode: 'none' } };
+  return {
+    ...sample,
+    spec: {
+      ...spec,
+      sites,
+      services: { ...spec.services, nova },
+      images: { registry: LOCAL_REGISTRY, tag, pullPolicy: 'Never' },
+      // one real node per site: every API once, a small volume
+      database: { ...(spec.database as object), storageSize: '2Gi' },
+      rollout: { ...(spec.rollout as object), unitTimeoutSeconds: 900 },
+    },
+  };
+}
