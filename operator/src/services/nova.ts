@@ -399,6 +399,7 @@ const compute: UnitRenderer = (unit, ctx) => {
       volumeMounts: [
         ...configMounts(files),
         { name: 'nova-state', mountPath: '/var/lib/nova' },
+        { name: 'nova-instances', mountPath: '/var/lib/nova/instances' },
         { name: 'libvirt-state', mountPath: '/var/lib/libvirt' },
         { name: 'libvirt-run', mountPath: '/run/libvirt' },
         { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
@@ -415,6 +416,7 @@ const compute: UnitRenderer = (unit, ctx) => {
       securityContext: privileged,
       volumeMounts: [
         { name: 'nova-state', mountPath: '/var/lib/nova' },
+        { name: 'nova-instances', mountPath: '/var/lib/nova/instances' },
         { name: 'libvirt-state', mountPath: '/var/lib/libvirt' },
         { name: 'libvirt-run', mountPath: '/run/libvirt' },
         { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
@@ -436,6 +438,8 @@ const compute: UnitRenderer = (unit, ctx) => {
     volumes: [
       configVolume('nova-compute-etc'),
       hostPath('nova-state', '/var/lib/nova'),
+      // nova's instances_path must exist before its first resource update (the kubelet creates it)
+      hostPath('nova-instances', '/var/lib/nova/instances'),
       hostPath('libvirt-state', '/var/lib/libvirt'),
       hostPath('libvirt-run', '/run/libvirt'),
       hostPath('lib-modules', '/lib/modules', 'Directory'),

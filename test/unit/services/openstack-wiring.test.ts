@@ -102,6 +102,17 @@ describe('nova-compute pod: libvirtd and QEMU', () => {
     expect(conf).toMatch(/^listen_tcp = 0$/m);
   });
 
+  test("nova's instances_path exists before nova-compute's first resource update, the same for libvirtd", () => {
+    const compute = pod.containers.find((c) => c.name === 'nova-compute')!;
+    for (const c of [compute, libvirt]) {
+      const m = c.volumeMounts!.find((v) => v.mountPath === '/var/lib/nova/instances');
+      expect(pod.volumes!.find((v) => v.name === m?.name)).toEqual({
+        name: m!.name,
+        hostPath: { path: '/var/lib/nova/instances', type: 'DirectoryOrCreate' },
+      });
+    }
+  });
+
   test('qemu.conf makes QEMU write its own logs (no virtlogd) and keeps domain definitions on the node', () => {
     expect(libvirt.volumeMounts!.find((m) => m.mountPath === '/etc/libvirt/qemu.conf')?.subPath).toBe('qemu.conf');
     expect(secretFile(objects, 'qemu.conf')).toMatch(/^stdio_handler = "file"$/m);
