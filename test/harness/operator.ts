@@ -19,7 +19,9 @@ import type { DistributedCloud, EdgeSite, UnitCounts } from '../../operator/src/
 import { GROUP, VERSION } from '../../operator/src/api/types.js';
 import { validateDistributedCloud } from '../../operator/src/api/validate.js';
 import { FINALIZER } from '../../operator/src/controllers/context.js';
+import { exposedNodePorts } from '../../operator/src/controllers/dc-render.js';
 import { readUnitLedger } from '../../operator/src/controllers/unit-ledger.js';
+import type { LiveObject } from '../../operator/src/engine/readiness.js';
 import { KIND_RESOURCES } from '../../operator/src/engine/resources.js';
 import {
   ANNOTATION_INPUT_HASH,
@@ -852,6 +854,21 @@ export interface OwnedObject {
   name: string;
   uid: string;
   object: K8sObj;
+}
+
+/**
+ * The nodePorts of the DC's live `-wan` Services among `owned` (listOwnedEverywhere), as the operator reads them back:
+ * what a test renders with to get the objects the operator applied (RenderInput.exposed).
+ */
+export function exposedOf(owned: readonly OwnedObject[]): Map<string, number> {
+  const observed = new Map<string, { state: { live: Map<string, LiveObject> } }>();
+  for (const o of owned) {
+    if (o.kind !== 'Service') continue;
+    const site = observed.get(o.site) ?? { state: { live: new Map<string, LiveObject>() } };
+    site.state.live.set(`${o.namespace}/${o.name}`, o.object as unknown as LiveObject);
+    observed.set(o.site, site);
+  }
+  return exposedNodePorts(observed);
 }
 
 /** "Kind ns/name@cluster", for messages. */

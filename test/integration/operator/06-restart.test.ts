@@ -16,6 +16,7 @@ import {
   INPUT_HASH_ANNOTATION,
   createDistributedCloud,
   createTestNamespace,
+  exposedOf,
   finishScenario,
   installCrdsAndSites,
   listEdgeSites,
@@ -90,7 +91,8 @@ describe('operator e2e: killed mid-rollout and restarted', () => {
     // Generated secrets: identical bytes.
     expect(await generatedSecretData(ns.name, NAME)).toEqual(secretsBefore);
 
-    const jobsAfter = (await listOwnedEverywhere(fleet, dcRef)).filter((o) => o.kind === 'Job');
+    const ownedAfter = await listOwnedEverywhere(fleet, dcRef);
+    const jobsAfter = ownedAfter.filter((o) => o.kind === 'Job');
     // Exactly the Jobs the plan renders (with the stored secrets), in the clusters of the sites they target.
     const v = validateDistributedCloud(structuredClone(done));
     if (!v.ok) throw new Error(JSON.stringify(v.errors));
@@ -102,6 +104,8 @@ describe('operator e2e: killed mid-rollout and restarted', () => {
         plan,
         sites: new Map(sites.map((s) => [s.metadata.name!, s])),
         secrets: generatedSecretsFromData(secretsBefore),
+        // cross-site addresses as the operator read them back (site addresses are in the EdgeSites' status)
+        exposed: exposedOf(ownedAfter),
       }),
     );
     const expectedJobs = files
