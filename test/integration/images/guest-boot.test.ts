@@ -21,6 +21,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -143,7 +144,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T>, timeoutMs: numb
   throw new Error(`${what} not within ${timeoutMs / 1000} s: ${(last as Error)?.message}\n${log.slice(-3000)}`);
 }
 
-/** Cgroups libvirt makes for its guests (machine partition, qemu-N-name scopes), anywhere in any hierarchy. */
+/**
+ * Cgroups libvirt makes for its guests, anywhere in any hierarchy: with the node's /sys/fs/cgroup mounted it puts its
+ * "machine" partition at the root of each hierarchy (outside the pod's cgroup) and never removes it, and a
+ * qemu-N-<domain>.libvirt-qemu scope per running guest under it.
+ */
 function libvirtCgroups(): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
@@ -239,6 +244,17 @@ afterAll(async () => {
   const stray = qemuPids();
   for (const pid of stray) process.kill(pid, 'SIGKILL');
   for (const id of [...started].reverse()) await removeContainer(ctr, id);
+  // What libvirt made and left (the machine partitions, a scope of a killed guest), when it was not there before.
+  const libvirtMade = libvirtCgroups()
+    .filter((d) => !libvirtCgroupsBefore.includes(d))
+    .sort((a, b) => b.length - a.length);
+  for (const dir of libvirtMade) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // busy: reported below
+    }
+  }
   const left = (await containerd?.stop()) ?? [];
   await run('ip', ['netns', 'delete', netns]).catch(() => {});
   const mounts = mountsUnder([work]);
@@ -248,7 +264,7 @@ afterAll(async () => {
   expect(mounts).toEqual([]);
   expect(existsSync(`/var/run/netns/${netns}`)).toBe(false);
   for (const m of cgroupMounts()) expect(existsSync(path.join(m, `dimg-ctrd-${process.pid}`))).toBe(false);
-  expect(libvirtCgroups()).toEqual(libvirtCgroupsBefore);
+  expect(libvirtCgroups().filter((d) => !libvirtCgroupsBefore.includes(d))).toEqual([]);
   expect(existsSync(work)).toBe(false);
   // The node's /dev was bound into a privileged container: nothing changed the host's KVM device.
   const kvmAfter = statSync('/dev/kvm', { throwIfNoEntry: false });
@@ -256,7 +272,8 @@ afterAll(async () => {
 }, 180_000);
 
 const UUID = randomUUID();
-const NAME = 'instance-00000001';
+/** nova's instance_name_template (instance-%08x), with an id of this run: a node may run other nova guests. */
+const NAME = `instance-${process.pid.toString(16).padStart(8, '0')}`;
 const IMAGE_ID = randomUUID();
 const inst = `${instancesPath}/${UUID}`;
 
@@ -523,6 +540,10 @@ describe('the rendered nova-libvirt container boots the test guest under QEMU TC
     process.stderr.write(
       `QEMU runs as uid ${uid}; console.log ${statSync(consoleLog()).uid}:${statSync(consoleLog()).gid}\n`,
     );
+    // The guest's scope: in libvirt's machine partition, which sits at the root of the node's hierarchies.
+    const scopes = libvirtCgroups().filter((d) => d.includes(NAME));
+    expect(scopes.length).toBeGreaterThan(0);
+    process.stderr.write(`guest cgroups: ${scopes.join(' ')}\n`);
     await waitFor(
       'the guest watching its power button',
       async () => {
@@ -556,7 +577,7 @@ describe('the rendered nova-libvirt container boots the test guest under QEMU TC
     expect((await virsh('list', '--all', '--name')).trim()).toBe('');
     expect(qemuPids()).toEqual([]);
     expect(readdirSync(onNode('/etc/libvirt/qemu')).filter((f) => f.endsWith('.xml'))).toEqual([]);
-    expect(libvirtCgroups()).toEqual(libvirtCgroupsBefore);
+    expect(libvirtCgroups().filter((d) => d.includes(NAME))).toEqual([]);
     // nova's _cleanup then removes the instance directory.
     rmSync(onNode(inst), { recursive: true, force: true });
   });
