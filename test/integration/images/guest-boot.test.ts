@@ -170,6 +170,26 @@ function libvirtCgroups(): string[] {
   return found.sort();
 }
 
+/**
+ * Removes a cgroup and everything below it (a guest's scope holds emulator/ and vcpuN/), deepest first, retrying while
+ * the processes of a killed guest are still exiting. What stays is reported by the caller's assertion.
+ */
+async function removeCgroupTree(dir: string): Promise<void> {
+  const rm = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(path.join(d, e.name));
+    rmdirSync(d);
+  };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      rm(dir);
+      return;
+    } catch {
+      await sleep(250);
+    }
+  }
+}
+
 /** The image's own /run, bind-mounted over ctr's tmpfs as CRI gives a pod the image's /run (see openstack.test.ts). */
 async function imageRun(ref: string): Promise<string> {
   const mnt = path.join(work, 'mnt');
@@ -248,13 +268,7 @@ afterAll(async () => {
   const libvirtMade = libvirtCgroups()
     .filter((d) => !libvirtCgroupsBefore.includes(d))
     .sort((a, b) => b.length - a.length);
-  for (const dir of libvirtMade) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // busy: reported below
-    }
-  }
+  for (const dir of libvirtMade) await removeCgroupTree(dir);
   const left = (await containerd?.stop()) ?? [];
   await run('ip', ['netns', 'delete', netns]).catch(() => {});
   const mounts = mountsUnder([work]);
