@@ -43,18 +43,26 @@ export default {
             ...common,
             displayName: 'images',
             testMatch: ['<rootDir>/test/integration/images/**/*.test.ts'],
-            testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/images/openstack.test.ts'],
+            testPathIgnorePatterns: [
+              '/node_modules/',
+              '<rootDir>/test/integration/images/openstack.test.ts',
+              '<rootDir>/test/integration/images/guest-boot.test.ts',
+            ],
           },
         ]
       : []),
     // The OpenStack images (`npm run images -- --group openstack`, about 10 min cold) running Keystone and friends in a
-    // throwaway containerd: opt-in of its own (`npm run test:images:openstack` sets DISCOVERY_OPENSTACK_IMAGE_TESTS=1).
+    // throwaway containerd, and nova-libvirt booting the test guest (`--group guest`): opt-in of its own
+    // (`npm run test:images:openstack` sets DISCOVERY_OPENSTACK_IMAGE_TESTS=1).
     ...(globalThis.process.env.DISCOVERY_OPENSTACK_IMAGE_TESTS
       ? [
           {
             ...common,
             displayName: 'openstack-images',
-            testMatch: ['<rootDir>/test/integration/images/openstack.test.ts'],
+            testMatch: [
+              '<rootDir>/test/integration/images/openstack.test.ts',
+              '<rootDir>/test/integration/images/guest-boot.test.ts',
+            ],
           },
         ]
       : []),

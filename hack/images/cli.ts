@@ -1,6 +1,7 @@
 // `npm run images`: builds, offline, every image the local fleet's real nodes run (see --help and docs/images.md).
 import { parseArgs } from 'node:util';
 import { buildImages } from './build.js';
+import { buildGuest, GUEST_GROUP, GUEST_NAME } from './guest.js';
 import { installSignalHandlers } from './host.js';
 import { imagesCacheDir } from './manifest.js';
 import { DEFAULT_GROUP, imageGroup, imageSpecs, OPTIONAL_GROUPS } from './specs.js';
@@ -14,6 +15,7 @@ function help(): string {
       .map((s) => `  ${s.name.padEnd(width)}  ${s.use === 'node' ? 'node ' : 'build'}  ${s.summary}`)
       .join('\n');
   const groups = OPTIONAL_GROUPS.map((g) => `\nGroup "${g}" (opt-in: --group ${g}):\n${list(g)}`).join('\n');
+  const guest = `  ${GUEST_NAME.padEnd(width)}  files  Debian's cloud kernel + a busybox initramfs + a 1 MiB raw disk, for Glance (AMI style)`;
   return `Usage: npm run images [-- options]
 
 Builds the images of the local fleet's real nodes from Debian packages, the npm registry and Go modules only (no
@@ -26,9 +28,12 @@ images only):
 ${list(DEFAULT_GROUP)}
 ${groups}
 
+Group "${GUEST_GROUP}" (opt-in: --group ${GUEST_GROUP}; files in CACHE/guest/, described by CACHE/guest.json; no root needed):
+${guest}
+
 Options:
   --only NAME    build NAME (and the bases it needs, if stale); repeatable or comma-separated
-  --group NAME   build the images of group NAME (${OPTIONAL_GROUPS.join(', ')}, or ${DEFAULT_GROUP}) and the bases they
+  --group NAME   build the images of group NAME (${[...OPTIONAL_GROUPS, GUEST_GROUP].join(', ')}, or ${DEFAULT_GROUP}) and the bases they
                  need; repeatable or comma-separated; combines with --only. Without --only/--group: the default set
   --rebuild      rebuild the selected images (with --only/--group: only those named, not their bases) even if cached
   --verbose      print build output live (it always goes to CACHE/logs/<image>.log)
@@ -63,13 +68,20 @@ async function main(argv: string[]): Promise<number> {
       .flatMap((x) => x.split(','))
       .map((x) => x.trim())
       .filter(Boolean);
-  await buildImages({
-    cacheDir: imagesCacheDir(),
-    only: list(values.only),
-    groups: list(values.group),
-    rebuild: values.rebuild,
-    verbose: values.verbose,
-  });
+  const only = list(values.only);
+  const groups = list(values.group);
+  // The guest is files, not images: its own builder. `--group guest` alone builds nothing else.
+  const guest = groups.includes(GUEST_GROUP);
+  const imageGroups = groups.filter((g) => g !== GUEST_GROUP);
+  if (!guest || only.length || imageGroups.length)
+    await buildImages({
+      cacheDir: imagesCacheDir(),
+      only,
+      groups: imageGroups,
+      rebuild: values.rebuild,
+      verbose: values.verbose,
+    });
+  if (guest) await buildGuest({ cacheDir: imagesCacheDir(), rebuild: values.rebuild, verbose: values.verbose });
   return 0;
 }
 

@@ -21,7 +21,12 @@ type Container = {
   readinessProbe?: { exec?: { command: string[] } };
   livenessProbe?: { exec?: { command: string[] } };
 };
-type PodSpec = { containers: Container[]; initContainers?: Container[]; volumes?: Record<string, unknown>[] };
+type PodSpec = {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Record<string, unknown>[];
+  hostPID?: boolean;
+};
 
 function unitObjects(ctx: RenderContext, id: string): K8sObject[] {
   const unit = ctx.plan.byId.get(id);
@@ -111,6 +116,13 @@ describe('nova-compute pod: libvirtd and QEMU', () => {
         hostPath: { path: '/var/lib/nova/instances', type: 'DirectoryOrCreate' },
       });
     }
+  });
+
+  test('libvirtd is not PID 1 of a PID namespace of its own (hostPID): the node reaps the daemonized QEMU processes', () => {
+    // The rendered command runs libvirtd directly (no dumb-init). QEMU daemonizes: as PID 1 of its own namespace
+    // libvirtd would leave the capability probes' QEMU processes zombies and wait 40 s for each (guest-boot test).
+    expect(pod.hostPID).toBe(true);
+    expect(libvirt.command).toEqual(['/usr/sbin/libvirtd']);
   });
 
   test('qemu.conf makes QEMU write its own logs (no virtlogd) and keeps domain definitions on the node', () => {
