@@ -177,7 +177,8 @@ export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniD
     num_retries: '3',
   };
   doc.cache = cacheSection(ctx, site);
-  if (role === 'scheduler') doc.scheduler = { discover_hosts_in_cells_interval: '300', workers: '2' };
+  // new computes (a node added later, a compute registered after the discover-hosts Job) are mapped within 30 s
+  if (role === 'scheduler') doc.scheduler = { discover_hosts_in_cells_interval: '30', workers: '2' };
   if (role === 'conductor') doc.conductor = { workers: '2' };
   if (role === 'compute') {
     doc.libvirt = { virt_type: 'kvm', connection_uri: 'qemu+unix:///system?socket=/run/libvirt/libvirt-sock' };
@@ -284,6 +285,23 @@ const createCell: UnitRenderer = (unit, ctx) => {
     ],
   );
 };
+
+/** discover_hosts until a compute host of `cell` is mapped (every 5 s, at most 5 min). */
+export function discoverHostsScript(cell: string): string[] {
+  const manage = 'nova-manage --config-file /etc/nova/nova.conf cell_v2';
+  return [
+    'set -u',
+    'for attempt in $(seq 1 60); do',
+    `  ${manage} discover_hosts --verbose || true`,
+    // list_hosts prints "| Cell Name | Cell UUID | Hostname |"
+    `  hosts=$(${manage} list_hosts | awk -F'|' -v c='${cell}' '{gsub(/ /, "", $2)} $2 == c' | wc -l)`,
+    `  if [ "$hosts" -gt 0 ]; then echo "cell ${cell}: $hosts compute host(s) mapped"; exit 0; fi`,
+    `  echo "cell ${cell}: no compute host registered yet (attempt $attempt of 60)" >&2`,
+    '  sleep 5',
+    'done',
+    'exit 1',
+  ];
+}
 
 function daemon(
   unit: Unit,
@@ -516,7 +534,10 @@ const renderers = {
       livenessProbe: processProbe('nova-scheduler', 60),
     }),
   compute: compute,
-  'discover-hosts': (unit, ctx) => manageJob(ctx, unit, 'manage-api', ['cell_v2', 'discover_hosts', '--verbose']),
+  // nova-compute registers its compute node only after it started (the unit is Ready when the process runs): map
+  // hosts until at least one of the cell is mapped, so the smoke Job finds a hypervisor; later ones are mapped by the
+  // scheduler's periodic discovery.
+  'discover-hosts': (unit, ctx) => manageScriptJob(ctx, unit, discoverHostsScript(cellName(ctx, unit)), []),
 } satisfies Record<string, UnitRenderer>;
 
 export const nova = defineOpenStackService({

@@ -210,6 +210,29 @@ function runScript(
   return readFileSync(log, 'utf8');
 }
 
+describe('nova discover_hosts waits until a compute of the cell has registered', () => {
+  const objects = unitObjects(sampleContext('centralized'), 'nova-discover-hosts@core');
+  // A fake nova-manage: discover_hosts maps the hosts once $REGISTERED_AFTER calls have been made.
+  const fake = [
+    'echo "$*" >> "$CALLS"',
+    'n=$(wc -l < "$CALLS")',
+    'case "$*" in',
+    '  *list_hosts*) echo "| Cell Name | Cell UUID | Hostname |"; [ "$n" -gt "$REGISTERED_AFTER" ] && echo "| cell1 | 1234 | edge-1-node |"; true ;;',
+    'esac',
+  ].join('\n');
+  const fakes = { 'nova-manage': fake, sleep: 'true' };
+
+  test('retries until a host of its cell is mapped, then succeeds', () => {
+    const calls = runScript(objects, 'run.sh', [], fakes, { REGISTERED_AFTER: '4' }).trim().split('\n');
+    expect(calls.filter((c) => c.includes('discover_hosts'))).toHaveLength(3);
+    expect(calls.at(-1)).toContain('list_hosts');
+  });
+
+  test('fails when no compute of the cell ever registers (the unit is not Ready on an empty cell)', () => {
+    expect(() => runScript(objects, 'run.sh', [], fakes, { REGISTERED_AFTER: '100000' })).toThrow();
+  });
+});
+
 describe('nova create_cell is idempotent and keeps credentials off the command line', () => {
   const ctx = sampleContext('cells');
   const objects = unitObjects(ctx, 'nova-create-cell@edge-1');
