@@ -195,6 +195,7 @@ async function main(): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+  console.log(`\n${stamp(t0)} DistributedCloud ${ns}/${name} is Ready across the fleet.`);
   if (real) await showOpenStack(fleet.dir, name, tag, log);
   const explore: [string, string][] = [
     [
@@ -217,7 +218,7 @@ async function main(): Promise<number> {
     ['curl -s http://127.0.0.1:18080/metrics | grep ^discovery_', "the operator's metrics"],
     ['npm run fleet -- down', 'stop the operator and every cluster'],
   ];
-  console.log(`\n${stamp(t0)} DistributedCloud ${ns}/${name} is Ready across the fleet. Explore it:\n`);
+  console.log(`\n${stamp(t0)} Explore it:\n`);
   for (const [cmd, what] of explore) console.log(`  # ${what}\n  ${cmd}`);
   return 0;
 }
@@ -241,7 +242,7 @@ async function showOpenStack(fleetDir: string, dc: string, tag: string, log: (m:
     ['the servers', 'openstack server list'],
   ] as const) {
     console.log(`\n$ ${cmd}    # ${what}`);
-    process.stdout.write(await client.exec(cmd));
+    process.stdout.write((await client.exec(cmd)) || '(none)\n');
   }
   console.log(`\n  # more: kubectl --context mgmt -n ${member} exec -it osclient -- openstack ...`);
 }
