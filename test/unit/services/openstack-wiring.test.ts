@@ -405,9 +405,18 @@ describe('Keystone registration (REGISTER_PY, run against a fake openstacksdk)',
 });
 
 describe('no credential in any container command, args or env value', () => {
-  test.each(TOPOLOGIES)('%s: every rendered Pod spec is free of generated secret values', (topology) => {
-    const dc = sampleDc(topology);
+  const variants = TOPOLOGIES.flatMap((t) => [
+    [t, 'sample'],
+    [t, 'with neutron'],
+  ]) as [(typeof TOPOLOGIES)[number], string][];
+  test.each(variants)('%s (%s): every rendered Pod spec is free of generated secret values', (topology, variant) => {
+    const sample = sampleDc(topology);
+    const dc =
+      variant === 'with neutron'
+        ? { ...sample, spec: { ...sample.spec, services: { ...sample.spec.services, neutron: {} } } }
+        : sample;
     const ctx = contextFor(dc);
+    if (variant === 'with neutron') expect(ctx.plan.units.some((u) => u.component === 'neutron')).toBe(true);
     const values = Object.values(ctx.secrets).flatMap((s) => Object.values(s).filter((v) => v.length >= 8));
     expect(values.length).toBeGreaterThan(5);
     const leaks: string[] = [];
