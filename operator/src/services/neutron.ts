@@ -1,5 +1,5 @@
 // Neutron service module, agent-less: database, neutron-db-manage, Keystone registration (`network`) and the
-// neutron-server Deployment (ML2 without mechanism driver, the router service plugin, no RPC worker). It is there for
+// neutron-server Deployment (ML2 without mechanism driver, no service plugin, no RPC worker). It is there for
 // nova: showing, listing, deleting, starting and rebooting a server ask Neutron for the server's ports, even for a
 // `networks: none` server (docs/research/guest-boot.md). No agent runs: nothing carries guest traffic, no port can
 // be bound, and servers boot with `--nic none`. Opt-in (spec.services.neutron), not proven on a real fleet yet.
@@ -52,13 +52,11 @@ export function neutronConfig(ctx: RenderContext, site: string): { neutron: IniD
       bind_host: '0.0.0.0',
       bind_port: String(PORTS.api),
       core_plugin: 'ml2',
-      // Not for routing (no L3 agent: a router is a database row). Without any service plugin, GET /v2.0/ports
-      // answers 500 (`Port` has no attribute `port_forwardings`: the L3 plugin's imports define that relationship),
-      // and that is the call nova makes for a server's show, list, delete, start and reboot.
-      service_plugins: 'router',
+      // None: nova needs ports only (routers, floating IPs, QoS... need agents to mean anything).
+      service_plugins: '',
       auth_strategy: 'keystone',
-      // The router plugin's RPC consumer (run in-process) and the agent notifications need a bus; no agent ever
-      // answers, so neither RPC worker processes nor DHCP agent notifications.
+      // ML2's notifications to agents are casts on the bus (nobody consumes them): no RPC worker process, no DHCP
+      // agent notification.
       transport_url: transportUrl(ctx, site, busSite(ctx, site)),
       api_workers: '2',
       rpc_workers: '0',
@@ -78,9 +76,13 @@ export function neutronConfig(ctx: RenderContext, site: string): { neutron: IniD
     oslo_messaging_notifications: { driver: 'noop' },
     oslo_middleware: { enable_proxy_headers_parsing: 'true' },
     ml2: {
-      // Flat provider networks can be recorded by an admin (for a later agent); projects get no network type, since
-      // nothing would carry their traffic; no mechanism driver, so a port with a host never binds.
-      type_drivers: 'flat',
+      // `vlan` for what its driver does at start: it syncs its (here empty) VLAN allocations, the one database query
+      // before the API workers fork, which configures SQLAlchemy's mappers. With `flat` alone nothing queries, the
+      // Port.port_forwardings relationship does not exist yet, and each worker's GET /v2.0/ports — nova's call for a
+      // server's show, list, delete, start and reboot — answers 500 until some other request has queried.
+      // An admin may record flat and VLAN provider networks (rows nothing wires); projects get no network type,
+      // since nothing would carry their traffic; no mechanism driver, so a port with a host never binds.
+      type_drivers: 'flat,vlan',
       tenant_network_types: '',
       mechanism_drivers: '',
       extension_drivers: '',

@@ -64,7 +64,8 @@ def main(path):
         else:
             answered.append(f"{service_type} {resp.status_code}")
     if "network" in check["services"] and not any(p.startswith("network:") for p in problems):
-        # what nova asks Neutron for a server's show, list, delete, start and reboot: the ports of a device
+        # what nova asks Neutron for a server's show, list, delete, start and reboot: the ports of a device (a
+        # neutron-server whose first database query it is answers 500 when nothing configured its mappers at start)
         try:
             ports = list(conn.network.ports(device_id="discovery-smoke"))
         except Exception as e:

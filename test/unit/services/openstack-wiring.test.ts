@@ -585,7 +585,7 @@ describe('smoke: Ready means the cloud answers (SMOKE_PY against a fake openstac
     });
     expect(r.stdout).toContain('network 200, compute 200, network ports of a device listed (0)');
     expect(readFileSync(calls, 'utf8')).toBe('discovery-smoke\n');
-    // the 500 of a neutron-server without service plugins (`Port` has no attribute `port_forwardings`)
+    // the 500 of a neutron-server whose ORM mappers nothing configured at start (`Port.port_forwardings` missing)
     const broken = smoke({ ...cloud, portsError: 'HttpException: 500' }, input);
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain("FAIL network: listing a device's ports fails (HttpException: 500)");
