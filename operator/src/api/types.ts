@@ -246,6 +246,11 @@ export interface SiteOverride {
      * Replicas of this service at this site.
      * (minimum 0; maximum 100)
      */
+    neutron?: number;
+    /**
+     * Replicas of this service at this site.
+     * (minimum 0; maximum 100)
+     */
     nova?: number;
   };
   /** Images per service at this site. */
@@ -257,6 +262,8 @@ export interface SiteOverride {
     /** Image of this service at this site. */
     placement?: string;
     /** Image of this service at this site. */
+    neutron?: string;
+    /** Image of this service at this site. */
     nova?: string;
   };
   /** INI overrides per service at this site. */
@@ -267,6 +274,8 @@ export interface SiteOverride {
     glance?: ConfigOverrides;
     /** INI overrides: section -> key -> value, merged over the rendered configuration file. */
     placement?: ConfigOverrides;
+    /** INI overrides: section -> key -> value, merged over the rendered configuration file. */
+    neutron?: ConfigOverrides;
     /** INI overrides: section -> key -> value, merged over the rendered configuration file. */
     nova?: ConfigOverrides;
   };
@@ -287,7 +296,7 @@ export interface DistributedCloudSpec {
   /** EdgeSites by name (added to those siteSelector picks). */
   sites?: string[];
   /**
-   * OpenStack services; each defaults to enabled with 1 replica.
+   * OpenStack services; each defaults to enabled with 1 replica, except the opt-in ones (neutron), deployed only when listed.
    * (default {})
    */
   services: {
@@ -306,6 +315,8 @@ export interface DistributedCloudSpec {
      * (default {})
      */
     placement?: ServiceSpec;
+    /** Opt-in: deployed only when present (neutron: {}). Agent-less Neutron: neutron-server alone (ML2 without mechanism driver, no L2, L3, DHCP or metadata agent), so that nova can show, list, delete, start and reboot servers booted with --nic none; no network carries traffic and no port can be bound. Not proven on a real-node fleet yet. */
+    neutron?: ServiceSpec;
     /**
      * One OpenStack service.
      * (default {})
@@ -518,4 +529,4 @@ export interface DistributedCloud {
   status?: DistributedCloudStatus;
 }
 
-export type ServiceName = 'keystone' | 'glance' | 'placement' | 'nova';
+export type ServiceName = 'keystone' | 'glance' | 'placement' | 'neutron' | 'nova';

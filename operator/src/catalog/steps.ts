@@ -34,6 +34,17 @@ export function serviceEnabled(name: string): (spec: DistributedCloudSpec) => bo
   return (spec) => serviceSpecOf(spec, name)?.enabled !== false;
 }
 
+/**
+ * `enabled(spec)` of an opt-in OpenStack service (its module says `optIn: true`, so the API gives
+ * spec.services.<name> no default): on only when spec.services.<name> is present and its enabled is not false.
+ */
+export function serviceOptIn(name: string): (spec: DistributedCloudSpec) => boolean {
+  return (spec) => {
+    const s = serviceSpecOf(spec, name);
+    return s !== undefined && s.enabled !== false;
+  };
+}
+
 /** Database steps every OpenStack service's `db-create` waits for (the cluster-init exists for cockroachdb only). */
 export const DATABASE_READY: DependencyRef[] = [dep('database', 'server'), dep('database', 'cluster-init')];
 /** Registering a service in Keystone needs the (local) identity API and, in distributed, its region endpoints. */

@@ -36,6 +36,12 @@ export interface OpenStackServiceModule<
   images: readonly string[];
   /** The uid its Kolla images run as (runAsUser, fsGroup). */
   uid: number;
+  /**
+   * Opt-in: deployed only when spec.services.<name> is present (the API gives it no default, where every other
+   * service defaults to `{}`, i.e. enabled); the text is the API's description of spec.services.<name>. Its catalog
+   * entry's `enabled` is then `serviceOptIn(name)`.
+   */
+  optIn?: string;
 }
 
 /** A backend (database, message bus, key/value store, cache): configured by its own spec section. */
@@ -87,6 +93,8 @@ export interface Registry {
   readonly catalog: Catalog;
   /** Names of the OpenStack services, in registry order (the keys of spec.services). */
   readonly openStackServices: readonly string[];
+  /** The opt-in OpenStack services (deployed only when spec.services.<name> is present): name → API description. */
+  readonly optInServices: Readonly<Record<string, string>>;
   module(component: string): ServiceModule | undefined;
   renderer(component: string, step: string): UnitRenderer | undefined;
   /** Every generated credential the plan's components need, sorted by name (keys of a shared name merged). */
@@ -114,6 +122,9 @@ export function createRegistry(modules: readonly ServiceModule[], options: Regis
     modules,
     catalog: options.measured ? withMeasuredDurations(catalog, options.measured) : catalog,
     openStackServices: modules.filter((m) => m.kind === 'openstack-service').map((m) => m.component.name),
+    optInServices: Object.fromEntries(
+      modules.flatMap((m) => (m.kind === 'openstack-service' && m.optIn ? [[m.component.name, m.optIn]] : [])),
+    ),
     module: (component) => byName.get(component),
     renderer: (component, step) => {
       const renderers = byName.get(component)?.renderers as Readonly<Record<string, UnitRenderer>> | undefined;

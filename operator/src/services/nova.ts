@@ -87,6 +87,8 @@ export function cellSite(ctx: RenderContext, site: string): string {
 type NovaRole = 'api' | 'conductor' | 'scheduler' | 'compute' | 'manage-api' | 'manage-cell';
 
 const API_DB_ROLES: NovaRole[] = ['api', 'scheduler', 'manage-api'];
+/** The daemons that call the network API (the scheduler and the nova-manage Jobs do not). */
+const NEUTRON_ROLES: NovaRole[] = ['api', 'conductor', 'compute'];
 
 function needsApiDatabase(ctx: RenderContext, site: string, role: NovaRole): boolean {
   if (API_DB_ROLES.includes(role)) return true;
@@ -167,6 +169,12 @@ export function novaConf(ctx: RenderContext, site: string, role: NovaRole): IniD
     doc.api = { auth_strategy: 'keystone' };
     doc.keystone_authtoken = keystoneAuthtoken(ctx, site, NAME);
     doc.neutron = { metadata_proxy_shared_secret: secretValue(ctx, METADATA_PROXY_SECRET, 'shared-secret') };
+  }
+  if (NEUTRON_ROLES.includes(role) && sitesHosting(ctx, 'neutron', 'api').length > 0) {
+    // nova's own service user (admin in project "service"), as for placement: nova-compute's delete, start and
+    // reboot list a server's ports as admin, the conductor cleans up the ports of failed builds, nova-api's proxy
+    // calls use the user's token (docs/research/guest-boot.md). The network endpoint comes from the catalog.
+    doc.neutron = { ...doc.neutron, ...serviceAuth(ctx, site, 'neutron') };
   }
   if (role === 'api' || role === 'compute') {
     doc.service_user = { send_service_user_token: 'true', ...serviceAuth(ctx, site, 'keystone') };
@@ -617,6 +625,8 @@ export const nova = defineOpenStackService({
           dep('glance', 'api'),
           dep('message-bus', 'server'),
           dep('memcached', 'server'),
+          // the network endpoint in the catalog (dropped from the plan when neutron is not deployed)
+          dep('neutron', 'ks-register'),
         ],
         description: 'nova-api (and metadata) Deployment and Service',
       },
@@ -626,7 +636,12 @@ export const nova = defineOpenStackService({
         expectedSeconds: 30,
         placement: CELL_LOCAL,
         // Its service user authenticates at start (placement, service token): the user must exist.
-        dependsOn: [dep(NAME, 'db-sync', 'same-site'), dep(NAME, 'ks-register'), dep('message-bus', 'server')],
+        dependsOn: [
+          dep(NAME, 'db-sync', 'same-site'),
+          dep(NAME, 'ks-register'),
+          dep('message-bus', 'server'),
+          dep('neutron', 'ks-register'),
+        ],
         description: 'nova-conductor (the super-conductor at the core in cells, a cell conductor per edge cell)',
       },
       {
@@ -652,6 +667,7 @@ export const nova = defineOpenStackService({
           dep(NAME, 'ks-register'),
           dep('message-bus', 'server'),
           dep('placement', 'api'),
+          dep('neutron', 'ks-register'),
         ],
         description: 'nova-compute DaemonSet on compute-role nodes',
       },

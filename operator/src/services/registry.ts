@@ -11,11 +11,24 @@ import { kvStore } from './kv-store.js';
 import { memcached } from './memcached.js';
 import { messageBus } from './message-bus.js';
 import { createRegistry } from './module.js';
+import { neutron } from './neutron.js';
 import { nova } from './nova.js';
 import { placement } from './placement.js';
 import { smoke } from './smoke.js';
 
-const MODULES = [exposure, database, messageBus, kvStore, memcached, keystone, glance, placement, nova, smoke] as const;
+const MODULES = [
+  exposure,
+  database,
+  messageBus,
+  kvStore,
+  memcached,
+  keystone,
+  glance,
+  placement,
+  neutron,
+  nova,
+  smoke,
+] as const;
 
 export const REGISTRY = createRegistry(MODULES, { measured: MEASURED });
 
@@ -27,6 +40,12 @@ export const CATALOG = REGISTRY.catalog;
 
 /** The registered OpenStack services; the API schema's spec.services and ServiceName come from this list. */
 export const OPENSTACK_SERVICES: readonly string[] = REGISTRY.openStackServices;
+
+/**
+ * The opt-in OpenStack services, name → the API's description of their spec.services entry, which has no default
+ * (deployed only when present).
+ */
+export const OPT_IN_SERVICES: Readonly<Record<string, string>> = REGISTRY.optInServices;
 
 // The generated ServiceName (operator/src/api/types.ts) must name exactly the registered OpenStack services. An error
 // here after adding or removing a module means: run `npm run generate` (and commit the regenerated files).

@@ -3,9 +3,11 @@
 // which copies the files /var/lib/kolla/config_files/config.json names (owner, perm) and runs its command, as the
 // Kolla uid the renderers use. MariaDB initialises itself; keystone-manage db_sync and bootstrap run as Jobs would;
 // Keystone serves with the Apache configuration the operator renders (wsgiHttpdConf); the toolbox's openstack client
-// gets a token and reads the catalog; Placement, Glance and nova-api answer with their databases synced. All share
-// one network namespace made here (a pod's), and everything is removed afterwards. Run with
-// `npm run test:images:openstack` (root; builds the group first: about 15 min cold here).
+// gets a token and reads the catalog; Placement, Glance and nova-api answer with their databases synced; neutron-server
+// runs with the neutron.conf and ml2_conf.ini the operator renders (addresses replaced by this test's), registered in
+// Keystone by the operator's registration program, and lists ports for a real token. All share one network namespace
+// made here (a pod's), and everything is removed afterwards. Run with `npm run test:images:openstack` (root; builds
+// the group first: about 15 min cold here).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +17,14 @@ import path from 'node:path';
 import { cgroupMounts, mountsUnder, run } from '../../../hack/images/host.js';
 import { imageEntry, imagesCacheDir, readImageManifest, type ImageEntry } from '../../../hack/images/manifest.js';
 import { REPO_ROOT } from '../../../hack/images/specs.js';
+import { renderIni } from '../../../operator/src/render/ini.js';
+import { renderUnit } from '../../../operator/src/render/index.js';
+import type { Registration } from '../../../operator/src/services/keystone-register.js';
+import { REGISTER_PY } from '../../../operator/src/services/keystone-register.js';
+import { neutronConfig } from '../../../operator/src/services/neutron.js';
 import { HTTPD_RUNTIME_DIR, wsgiHttpdConf } from '../../../operator/src/services/openstack.js';
+import { SMOKE_PY, type SmokeCheck } from '../../../operator/src/services/smoke.js';
+import { contextFor, sampleDc } from '../../unit/render/fixtures.js';
 import { removeContainer, startThrowawayContainerd, type ThrowawayContainerd } from './containerd.js';
 
 jest.setTimeout(600_000);
@@ -25,6 +34,7 @@ const UID = {
   glance: 42415,
   placement: 42482,
   nova: 42436,
+  neutron: 42435,
   mysql: 42434,
   memcache: 42457,
   toolbox: 42401,
@@ -239,7 +249,16 @@ function keystoneConfig(name: string, command: string, extra: Record<string, str
 }
 
 const keys = { fernet: [fernetKey(), fernetKey()], credential: [fernetKey(), fernetKey()] };
-const WANTED = ['mariadb-server', 'memcached', 'keystone', 'kolla-toolbox', 'placement-api', 'glance-api', 'nova-api'];
+const WANTED = [
+  'mariadb-server',
+  'memcached',
+  'keystone',
+  'kolla-toolbox',
+  'placement-api',
+  'glance-api',
+  'nova-api',
+  'neutron-server',
+];
 
 beforeAll(async () => {
   expect(existsSync(path.join(ctrBin, 'containerd'))).toBe(true); // bash hack/tools/build.sh containerd
@@ -598,5 +617,158 @@ describe('Placement, Glance and nova-api answer with their databases synced', ()
     const root = await waitFor('nova-api /', () => httpGet('nova-api', 'http://127.0.0.1:8774/'), 180_000, 'nova-api');
     expect(root).toMatch(/^200 /);
     expect(root).toContain('"v2.1"');
+  });
+});
+
+describe('Neutron, agent-less, with the rendered configuration', () => {
+  // The operator's rendering of the centralized sample with spec.services.neutron: {}; only the addresses change
+  // (this test's namespace has no Services): the database, memcached and Keystone on 127.0.0.1, Keystone's RegionOne,
+  // and oslo.messaging's in-memory `fake://` driver for the bus (no broker here; with no agent, nothing consumes it).
+  const sample = sampleDc('centralized');
+  const ctx = contextFor({ ...sample, spec: { ...sample.spec, services: { ...sample.spec.services, neutron: {} } } });
+  const rendered = neutronConfig(ctx, 'core');
+  const conf = structuredClone(rendered.neutron);
+  conf.database!.connection = conf.database!.connection!.replace(/@[^/]+\//, '@127.0.0.1:3306/');
+  conf.DEFAULT!.transport_url = 'fake://';
+  Object.assign(conf.keystone_authtoken!, {
+    www_authenticate_uri: 'http://127.0.0.1:5000',
+    auth_url: 'http://127.0.0.1:5000',
+    memcached_servers: '127.0.0.1:11211',
+    region_name: 'RegionOne',
+  });
+  const files = { 'neutron.conf': renderIni(conf), 'ml2_conf.ini': renderIni(rendered.ml2) };
+  const neutronConfigDir = (name: string, command: string) =>
+    configDir(
+      name,
+      {
+        command,
+        config_files: [
+          ['neutron.conf', '/etc/neutron/neutron.conf'],
+          ['ml2_conf.ini', '/etc/neutron/plugins/ml2/ml2_conf.ini'],
+        ].map(([source, dest]) => ({
+          source: `/var/lib/kolla/config_files/${source}`,
+          dest,
+          owner: 'neutron',
+          perm: '0600',
+        })),
+      },
+      files,
+    );
+  const args = '--config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini';
+  const adminEnv = {
+    OS_AUTH_URL: 'http://127.0.0.1:5000/v3',
+    OS_IDENTITY_API_VERSION: '3',
+    OS_INTERFACE: 'internal',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_PROJECT_NAME: 'admin',
+    OS_REGION_NAME: 'RegionOne',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: PW.admin,
+  };
+  /** A kolla-toolbox Job running `program` on `input` (as the operator's registration and smoke Jobs do). */
+  const toolbox = (name: string, program: string, input: unknown, env: Record<string, string> = {}) =>
+    job(
+      name,
+      'kolla-toolbox',
+      UID.toolbox,
+      configDir(
+        name,
+        {
+          command: 'python3 /var/lib/ansible/program.py /var/lib/ansible/input.json',
+          config_files: ['program.py', 'input.json'].map((f) => ({
+            source: `/var/lib/kolla/config_files/${f}`,
+            dest: `/var/lib/ansible/${f}`,
+            owner: 'ansible',
+            perm: '0600',
+          })),
+        },
+        { 'program.py': program, 'input.json': JSON.stringify(input) },
+      ),
+      { ...adminEnv, ...env },
+    );
+
+  test('the rendered configuration is agent-less ML2 without service plugins', () => {
+    expect(rendered.neutron.DEFAULT).toMatchObject({ core_plugin: 'ml2', service_plugins: '', rpc_workers: '0' });
+    expect(rendered.ml2.ml2).toMatchObject({
+      type_drivers: 'flat,vlan',
+      mechanism_drivers: '',
+      tenant_network_types: '',
+    });
+  });
+
+  test('neutron-db-manage upgrade heads, with both rendered files, as uid neutron', async () => {
+    const name = /\/(\w+)\?/.exec(conf.database!.connection!)![1]!;
+    expect(name).toBe('neutron');
+    await dbCreate(name, ctx.secrets['database-neutron']!.password!);
+    const t = Date.now();
+    await job(
+      'neutron-db-sync',
+      'neutron-server',
+      UID.neutron,
+      neutronConfigDir('neutron-db-sync', `neutron-db-manage ${args} upgrade heads`),
+    );
+    process.stderr.write(`neutron-db-manage upgrade heads: ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
+    const tables = (await sql('SHOW TABLES FROM neutron')).split('\n');
+    expect(tables).toEqual(expect.arrayContaining(['ports', 'networks', 'routers', 'portforwardings']));
+    expect((await sql('SELECT COUNT(*) FROM neutron.alembic_version')).trim()).not.toBe('0');
+  });
+
+  test('the registration program records the network service, its endpoints and the neutron user', async () => {
+    const unit = ctx.plan.byId.get('neutron-ks-register@core')!;
+    const secret = renderUnit(unit, ctx).find((o) => o.kind === 'Secret')!;
+    const input = JSON.parse(
+      Buffer.from((secret.data as Record<string, string>)['input.json']!, 'base64').toString('utf8'),
+    ) as Registration;
+    expect(input.services.map((s) => s.type)).toEqual(['network']);
+    const local: Registration = {
+      ...input,
+      region: 'RegionOne',
+      services: input.services.map((s) => ({
+        ...s,
+        endpoints: Object.fromEntries(Object.keys(s.endpoints).map((i) => [i, 'http://127.0.0.1:9696'])),
+      })),
+    };
+    const out = await toolbox('neutron-ks-register', REGISTER_PY, local, {
+      SERVICE_PASSWORD: ctx.secrets['keystone-user-neutron']!.password!,
+    });
+    expect(out).toContain('user neutron: password set, roles admin, service in project service');
+    expect(await sql("SELECT COUNT(*) FROM keystone.endpoint WHERE url = 'http://127.0.0.1:9696'")).toMatch(/^3/);
+  });
+
+  test('neutron-server answers GET / and, for a real token, lists the ports of a device (the call nova makes)', async () => {
+    const t = Date.now();
+    await service(
+      'neutron-server',
+      'neutron-server',
+      UID.neutron,
+      neutronConfigDir('neutron-server', `neutron-server ${args}`),
+    );
+    const root = await waitFor(
+      'neutron-server /',
+      () => httpGet('neutron-server', 'http://127.0.0.1:9696/'),
+      240_000,
+      'neutron-server',
+    );
+    process.stderr.write(`neutron-server: first answer after ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
+    expect(root).toMatch(/^200 /);
+    expect(root).toContain('"v2.0"');
+    // The smoke Job's program, as the operator runs it: a token, both endpoints from the catalog answering, and
+    // GET /v2.0/ports?device_id=… through keystonemiddleware with the neutron user, as the first request that reaches
+    // neutron's database (with type_drivers = flat alone it answers 500: Port.port_forwardings is not configured).
+    const check: SmokeCheck = { region: 'RegionOne', services: ['identity', 'network'], novaBinaries: [] };
+    const out = await toolbox('neutron-smoke', SMOKE_PY, check).catch((e: Error) => {
+      const log = readFileSync(path.join(work, 'neutron-server.log'), 'utf8');
+      throw new Error(`${e.message}\nneutron-server log:\n${log.slice(-6000)}`);
+    });
+    expect(out).toMatch(
+      /cloud answers in region RegionOne: token, identity \d+, network 200, network ports of a device listed \(0\)/,
+    );
+    // Every process runs as neutron: the server and its API workers (no RPC worker process, rpc_workers = 0).
+    const ps = (await exec('neutron-server', ['ps', '-eo', 'uid=,args='])).trim().split('\n');
+    const server = ps.filter((l) => /neutron-server/.test(l) && !/\bps\b/.test(l));
+    expect(new Set(server.map((l) => l.trim().split(/\s+/)[0]))).toEqual(new Set([String(UID.neutron)]));
+    process.stderr.write(`neutron-server processes:\n${server.join('\n')}\n`);
+    expect(server.length).toBeGreaterThanOrEqual(3); // the parent and api_workers = 2
   });
 });

@@ -18,6 +18,7 @@ describe('catalog', () => {
       keystone: ['db-create', 'db-sync', 'keys', 'bootstrap', 'api', 'endpoints'],
       glance: ['db-create', 'db-sync', 'ks-register', 'api'],
       placement: ['db-create', 'db-sync', 'ks-register', 'api'],
+      neutron: ['db-create', 'db-sync', 'ks-register', 'api'],
       nova: [
         'db-create',
         'api-db-sync',

@@ -94,6 +94,7 @@ describe('image specs', () => {
     expect(uid('glance')).toBe(rendered('glance.ts'));
     expect(uid('placement')).toBe(rendered('placement.ts'));
     expect(uid('nova')).toBe(rendered('nova.ts'));
+    expect(uid('neutron')).toBe(rendered('neutron.ts'));
     const toolbox = /image: 'kolla-toolbox', uid: (\d+)/.exec(
       readFileSync(path.join(REPO_ROOT, 'operator/src/services/keystone.ts'), 'utf8'),
     )?.[1];

@@ -480,8 +480,8 @@ describe('overrides, hashes and generated secrets', () => {
 
   test('an unknown component/step is a render error', () => {
     const ctx = sampleContext('centralized');
-    const unit = { ...ctx.plan.units[0]!, component: 'neutron', step: 'api', id: 'neutron-api@core' };
-    expect(() => renderUnit(unit, ctx)).toThrow(/no renderer for neutron\/api/);
+    const unit = { ...ctx.plan.units[0]!, component: 'cinder', step: 'api', id: 'cinder-api@core' };
+    expect(() => renderUnit(unit, ctx)).toThrow(/no renderer for cinder\/api/);
   });
 });
 

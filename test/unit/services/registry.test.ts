@@ -190,7 +190,7 @@ describe('service registry', () => {
   test('the API lists exactly the registered OpenStack services and the releases the renderers support', () => {
     const spec = distributedCloud.schema.properties!.spec!;
     expect(Object.keys(spec.properties!.services!.properties!)).toEqual([...OPENSTACK_SERVICES]);
-    expect(OPENSTACK_SERVICES).toEqual(['keystone', 'glance', 'placement', 'nova']);
+    expect(OPENSTACK_SERVICES).toEqual(['keystone', 'glance', 'placement', 'neutron', 'nova']);
     const perSite = spec.properties!.siteOverrides!.items!.properties!;
     for (const field of ['replicas', 'images', 'config'])
       expect(Object.keys(perSite[field]!.properties!)).toEqual([...OPENSTACK_SERVICES]);

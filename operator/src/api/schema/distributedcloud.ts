@@ -2,7 +2,7 @@
 // OpenStack services (spec.services, siteOverrides) are the service modules' registry's, and the accepted releases are
 // the ones the renderers support: one source each.
 import { RELEASES_WITHOUT_AMQP1, SUPPORTED_RELEASES } from '../../render/images.js';
-import { OPENSTACK_SERVICES } from '../../services/registry.js';
+import { OPENSTACK_SERVICES, OPT_IN_SERVICES } from '../../services/registry.js';
 import { API_VERSION, conditions, labelSelector, objectMeta, siteName } from './common.js';
 import {
   array,
@@ -62,6 +62,12 @@ const serviceSpec = object(
   { tsName: 'ServiceSpec', description: 'One OpenStack service.' },
 );
 
+/** spec.services.<name>: defaults to {} (enabled), except for an opt-in service (its module's description). */
+function servicesEntry(name: string): SchemaNode {
+  const optIn = OPT_IN_SERVICES[name];
+  return optIn === undefined ? { ...serviceSpec, default: {} } : { ...serviceSpec, description: optIn };
+}
+
 /** An object with one optional property per OpenStack service, each following `value`. */
 const perService = (value: SchemaNode, description: string): SchemaNode =>
   object(Object.fromEntries(SERVICE_NAMES.map((s) => [s, value])), { description });
@@ -104,8 +110,8 @@ const distributedCloudSpec: SchemaNode = object(
       minItems: 1,
       maxItems: 500,
     }),
-    services: object(Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...serviceSpec, default: {} }])), {
-      description: 'OpenStack services; each defaults to enabled with 1 replica.',
+    services: object(Object.fromEntries(SERVICE_NAMES.map((s) => [s, servicesEntry(s)])), {
+      description: `OpenStack services; each defaults to enabled with 1 replica, except the opt-in ones (${Object.keys(OPT_IN_SERVICES).join(', ')}), deployed only when listed.`,
       default: {},
     }),
     images: object(
