@@ -51,6 +51,7 @@ export const OPENSTACK_CONTROL_IMAGES = [
   'nova-api',
   'nova-conductor',
   'nova-scheduler',
+  'neutron-server',
 ] as const;
 
 /** The OpenStack images a compute site runs: the hypervisor pod. */

@@ -13,6 +13,7 @@ import type { DistributedCloud } from '../../operator/src/api/types.js';
 import { importOpenStackImages, OPENSTACK_COMPUTE_IMAGES, OPENSTACK_CONTROL_IMAGES } from '../../hack/fleet/images.js';
 import { memberNamespace, startOpenStackClient, type OpenStackClient } from '../../hack/fleet/openstack-client.js';
 import { nodeCtr } from '../../hack/fleet/fleet.js';
+import { readGuestImage } from '../../hack/images/guest.js';
 import { LOCAL_REGISTRY } from '../../hack/images/manifest.js';
 import { openstackFleetOptions, testFleet } from '../harness/fleet.js';
 import {
@@ -79,6 +80,8 @@ beforeAll(async () => {
         glance: {},
         placement: {},
         nova: { config: { libvirt: { virt_type: 'qemu', cpu_mode: 'none' } } },
+        // agent-less: the API nova asks about ports and security groups (servers boot without a NIC)
+        neutron: {},
       },
       messageBus: { type: 'rabbitmq' },
       database: { type: 'mariadb', storageSize: '2Gi' },
@@ -118,18 +121,22 @@ describe('a centralized cloud on a real node answers the OpenStack client', () =
     const smoke = jobs.split('\n').find((j) => j.includes('/smoke-'));
     expect(smoke).toBeDefined();
     const log = await kubectlIn(mgmt, ['logs', '-n', memberNs, smoke!]);
-    expect(log).toMatch(/cloud answers in region paris: token, identity \d+, image \d+, placement \d+, compute \d+/);
+    expect(log).toMatch(
+      /cloud answers in region paris: token, identity \d+, image \d+, placement \d+, network \d+, compute \d+/,
+    );
+    expect(log).toContain('network ports of a device listed');
+    expect(log).toContain('1 nova-compute up, each a resource provider');
     expect(log).toContain('nova-conductor up');
     expect(log).toContain('nova-scheduler up');
   });
 
-  test('a token, and a catalog listing identity, image, placement and compute, each answering', async () => {
+  test('a token, and a catalog listing identity, image, placement, compute and network, each answering', async () => {
     expect((await exec('openstack token issue -f value -c id')).trim()).toMatch(/^gA/); // a Fernet token
     const catalog = JSON.parse(await exec('openstack catalog list -f json')) as {
       Type: string;
       Endpoints: { interface: string; url: string; region: string }[];
     }[];
-    expect(catalog.map((c) => c.Type).sort()).toEqual(['compute', 'identity', 'image', 'placement']);
+    expect(catalog.map((c) => c.Type).sort()).toEqual(['compute', 'identity', 'image', 'network', 'placement']);
     for (const c of catalog) {
       const internal = c.Endpoints.find((e) => e.interface === 'internal' && e.region === 'paris');
       expect(internal?.url).toContain(`.${memberNs}.svc:`);
@@ -193,5 +200,42 @@ describe('a centralized cloud on a real node answers the OpenStack client', () =
       expect(res.status).toBeGreaterThanOrEqual(200);
       expect(res.status).toBeLessThan(500);
     }
+  });
+});
+
+describe('a server boots on the edge site', () => {
+  test('the test guest, uploaded to Glance, boots on edge-1 (ACTIVE, its console log shows it booted), then goes', async () => {
+    const guest = readGuestImage();
+    const files = [guest.kernel, guest.ramdisk, guest.disk];
+    for (const f of files)
+      await kubectlIn(mgmt, ['cp', f.path, `${memberNs}/osclient:/tmp/${path.basename(f.path)}`], 300_000);
+    const [kernel, ramdisk, disk] = files.map((f) => `/tmp/${path.basename(f.path)}`);
+    const props = Object.entries(guest.disk.properties)
+      .map(([k, v]) => `--property ${k}='${v}'`)
+      .join(' ');
+    const out = await exec(
+      [
+        'set -e',
+        `k=$(openstack image create --disk-format ${guest.kernel.diskFormat} --container-format ${guest.kernel.containerFormat} --file ${kernel} guest-kernel -f value -c id)`,
+        `r=$(openstack image create --disk-format ${guest.ramdisk.diskFormat} --container-format ${guest.ramdisk.containerFormat} --file ${ramdisk} guest-ramdisk -f value -c id)`,
+        `openstack image create --disk-format ${guest.disk.diskFormat} --container-format ${guest.disk.containerFormat} --file ${disk} --property kernel_id=$k --property ramdisk_id=$r ${props} guest >/dev/null`,
+        'openstack flavor create --vcpus 1 --ram 128 --disk 1 tiny >/dev/null',
+        // no Neutron port: the guest needs none (API microversion 2.37 allows networks "none")
+        'openstack --os-compute-api-version 2.37 server create --flavor tiny --image guest --nic none --wait guest-1 -f value -c status',
+        'for i in $(seq 1 60); do',
+        `  openstack console log show guest-1 | grep -q '${guest.marker}' && break`,
+        '  sleep 5',
+        'done',
+        'openstack console log show guest-1 | tail -5',
+        "echo host=$(openstack server show guest-1 -f value -c 'OS-EXT-SRV-ATTR:host')",
+        'openstack server delete --wait guest-1',
+        'echo servers=$(openstack server list -f value | wc -l)',
+      ].join('\n'),
+      900_000,
+    );
+    expect(out.split('\n')[0]).toBe('ACTIVE');
+    expect(out).toContain(guest.marker);
+    expect(out).toMatch(/^host=edge-1-/m);
+    expect(out).toMatch(/^servers=0$/m);
   });
 });
