@@ -15,12 +15,12 @@ export interface OpenStackClient {
   exec(script: string, timeoutMs?: number): Promise<string>;
 }
 
-/** The member namespace of DistributedCloud `dc` on a site's cluster, read back from its objects there. */
-export async function memberNamespace(kubectl: Kubectl, dc: string): Promise<string> {
+/** The member namespace of DistributedCloud `dc` on a site's cluster, read back from its objects (of `kind`) there. */
+export async function memberNamespace(kubectl: Kubectl, dc: string, kind = 'svc'): Promise<string> {
   const ns = (
-    await kubectl(['get', 'svc', '-A', '-l', `${LABEL_DC}=${dc}`, '-o', 'jsonpath={.items[0].metadata.namespace}'])
+    await kubectl(['get', kind, '-A', '-l', `${LABEL_DC}=${dc}`, '-o', 'jsonpath={.items[0].metadata.namespace}'])
   ).trim();
-  if (!ns) throw new Error(`no Service of DistributedCloud ${dc} on this cluster`);
+  if (!ns) throw new Error(`no ${kind} of DistributedCloud ${dc} on this cluster`);
   return ns;
 }
 

@@ -204,7 +204,7 @@ describe('a centralized cloud on a real node answers the OpenStack client', () =
 });
 
 describe('a server boots on the edge site', () => {
-  test('the test guest, uploaded to Glance, boots on edge-1 (ACTIVE, its console log shows it booted), then goes', async () => {
+  test('the test guest, uploaded to Glance, boots on edge-1: ACTIVE, the guest booted, then deleted', async () => {
     const guest = readGuestImage();
     const files = [guest.kernel, guest.ramdisk, guest.disk];
     for (const f of files)
@@ -213,7 +213,7 @@ describe('a server boots on the edge site', () => {
     const props = Object.entries(guest.disk.properties)
       .map(([k, v]) => `--property ${k}='${v}'`)
       .join(' ');
-    const out = await exec(
+    const created = await exec(
       [
         'set -e',
         `k=$(openstack image create --disk-format ${guest.kernel.diskFormat} --container-format ${guest.kernel.containerFormat} --file ${kernel} guest-kernel -f value -c id)`,
@@ -222,20 +222,37 @@ describe('a server boots on the edge site', () => {
         'openstack flavor create --vcpus 1 --ram 128 --disk 1 tiny >/dev/null',
         // no Neutron port: the guest needs none (API microversion 2.37 allows networks "none")
         'openstack --os-compute-api-version 2.37 server create --flavor tiny --image guest --nic none --wait guest-1 -f value -c status',
-        'for i in $(seq 1 60); do',
-        `  openstack console log show guest-1 | grep -q '${guest.marker}' && break`,
-        '  sleep 5',
-        'done',
-        'openstack console log show guest-1 | tail -5',
-        "echo host=$(openstack server show guest-1 -f value -c 'OS-EXT-SRV-ATTR:host')",
-        'openstack server delete --wait guest-1',
-        'echo servers=$(openstack server list -f value | wc -l)',
+        "openstack server show guest-1 -f value -c 'OS-EXT-SRV-ATTR:host' -c id",
       ].join('\n'),
-      900_000,
+      600_000,
     );
-    expect(out.split('\n')[0]).toBe('ACTIVE');
-    expect(out).toContain(guest.marker);
-    expect(out).toMatch(/^host=edge-1-/m);
-    expect(out).toMatch(/^servers=0$/m);
-  });
+    const [status, id, host] = created.trim().split('\n');
+    expect(status).toBe('ACTIVE');
+    expect(host).toMatch(/^edge-1-/);
+    // The guest's serial console, as QEMU writes it on edge-1's compute node. (Nova's console-log API answered
+    // empty for this pty-with-log console on this fleet: not covered yet, see the issue notes.)
+    const edge = fleet.cluster('edge-1');
+    const edgeNs = await memberNamespace((args, t) => kubectlIn(edge, args, t), DC_NAME, 'ds');
+    let consoleLog = '';
+    for (let i = 0; i < 60 && !consoleLog.includes(guest.marker); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 5000));
+      consoleLog = await kubectlIn(edge, [
+        'exec',
+        '-n',
+        edgeNs,
+        'ds/nova-compute',
+        '-c',
+        'nova-libvirt',
+        '--',
+        'cat',
+        `/var/lib/nova/instances/${id}/console.log`,
+      ]).catch(() => '');
+    }
+    expect(consoleLog).toContain(guest.marker);
+    const gone = await exec(
+      'openstack server delete --wait guest-1 && openstack server list -f value | wc -l',
+      600_000,
+    );
+    expect(gone.trim()).toBe('0');
+  }, 1_500_000);
 });
