@@ -222,7 +222,8 @@ describe('a server boots on the edge site', () => {
         'openstack flavor create --vcpus 1 --ram 128 --disk 1 tiny >/dev/null',
         // no Neutron port: the guest needs none (API microversion 2.37 allows networks "none")
         'openstack --os-compute-api-version 2.37 server create --flavor tiny --image guest --nic none --wait guest-1 -f value -c status',
-        "openstack server show guest-1 -f value -c 'OS-EXT-SRV-ATTR:host' -c id",
+        'openstack server show guest-1 -f value -c id',
+        "openstack server show guest-1 -f value -c 'OS-EXT-SRV-ATTR:host'",
       ].join('\n'),
       600_000,
     );
